@@ -1,0 +1,173 @@
+"""`mlquiz console`: chat with the bot in a terminal, as one member or several.
+
+Plain lines answer the open question; `/mlquiz …` lines are commands; `:` lines steer the
+console itself (switch member, move the clock). Works with piped stdin, so tests drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.engine import Action, Actor, Answer, Command, Place, Quiz
+from bot.engine.timing import utc_now, zone
+from bot.render import Buttons, Reply, Visibility, render_plain
+
+PLATFORM = "console"
+CONSOLE_HELP = """Console controls:
+  <text>              answer the open question as the current member
+  /mlquiz <command>   any mlquiz command (try /mlquiz help)
+  :user NAME          speak as another member
+  :wait 2h | 30m | 1d move the clock forward (reveals and new days happen)
+  :time YYYY-MM-DD HH:MM  set the clock (local time of the channel)
+  :hint, :how         the Hint and How to answer buttons of the open question
+  :quit               leave"""
+
+
+@dataclass
+class ConsoleClock:
+    """The real clock, or a simulated one once `--at`, `:wait` or `:time` is used."""
+
+    fixed: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.fixed or utc_now()
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.fixed = self() + delta
+
+
+def parse_delta(text: str) -> dt.timedelta | None:
+    text = text.strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        return None
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+@dataclass
+class ConsoleApp:
+    quiz: Quiz
+    clock: ConsoleClock
+    timezone: str
+    user: str = "you"
+    channel: str = "study-group"
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+
+    @property
+    def place(self) -> Place:
+        return Place(PLATFORM, "local", self.channel, "Local group", self.channel)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user.lower(), self.user, is_admin=True)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def show(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            if reply.kind == "open_answer_form":
+                self.say("mlquiz ▸ (type your answer as a plain line)")
+                continue
+            label = {Visibility.CHANNEL: f"#{self.channel}",
+                     Visibility.THREAD: f"#{self.channel} thread",
+                     Visibility.EPHEMERAL: f"only {self.user}",
+                     Visibility.DIRECT: f"DM to {self.user}"}[reply.visibility]
+            body = render_plain(Reply(reply.kind, tuple(
+                b for b in reply.blocks if not isinstance(b, Buttons)), reply.visibility))
+            self.say(f"\nmlquiz ▸ [{label}]\n{body}")
+            if reply.kind == "question" and reply.post_id is not None:
+                self.say("  (answer with a plain line · /mlquiz hint · :how for structure tips)")
+                if reply.visibility is Visibility.CHANNEL:
+                    await self.quiz.mark_posted(reply.post_id, f"console:{reply.post_id}")
+
+    def _delivery(self) -> str:
+        return f"console:{uuid.uuid4().hex}"
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.quiz.engine.ensure_schedule, self.place, self.timezone)
+        self.say(f"mlquiz console — #{self.channel}, speaking as {self.user}. "
+                 "Type :help for console controls, /mlquiz help for commands.")
+        replies = await self.quiz.due(PLATFORM)
+        if not any(r.kind == "question" for r in replies):
+            replies += await self.quiz.post_daily(self.place)
+        if not any(r.kind == "question" for r in replies):
+            replies = await self.quiz.command(Command(self._delivery(), self.actor, self.place,
+                                                      "today"))
+        await self.show(replies)
+
+    async def tick(self) -> None:
+        await self.show(await self.quiz.due(PLATFORM))
+
+    async def handle(self, line: str) -> bool:
+        """Handle one input line; False means quit."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if line.startswith(":"):
+            return await self._control(line[1:].strip())
+        await self.tick()
+        if line.lstrip().lower().startswith("/mlquiz"):
+            text = line.lstrip()[len("/mlquiz"):]
+            await self.show(await self.quiz.command(Command(self._delivery(), self.actor,
+                                                            self.place, text)))
+        else:
+            await self.show(await self.quiz.answer(Answer(self._delivery(), self.actor,
+                                                          self.place, line)))
+        return True
+
+    async def _control(self, text: str) -> bool:
+        verb, _, rest = text.partition(" ")
+        verb, rest = verb.lower(), rest.strip()
+        if verb in ("quit", "q", "exit"):
+            return False
+        if verb == "user" and rest:
+            self.user = rest[:40]
+            self.say(f"(now speaking as {self.user})")
+        elif verb == "wait" and (delta := parse_delta(rest)) is not None:
+            self.clock.advance(delta)
+            self.say(f"(clock: {self._local_now()})")
+            await self.tick()
+        elif verb == "time" and (when := self._parse_local(rest)) is not None:
+            self.clock.fixed = when
+            self.say(f"(clock: {self._local_now()})")
+            await self.tick()
+        elif verb in ("hint", "how"):
+            action = "mlquiz:hint" if verb == "hint" else "mlquiz:how"
+            await self.show(await self.quiz.action(Action(self._delivery(), self.actor,
+                                                          self.place, action)))
+        else:
+            self.say(CONSOLE_HELP)
+        return True
+
+    def _parse_local(self, text: str) -> dt.datetime | None:
+        tz = zone(self.timezone) or dt.UTC
+        try:
+            return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+        except ValueError:
+            return None
+
+    def _local_now(self) -> str:
+        tz = zone(self.timezone) or dt.UTC
+        return f"{self.clock().astimezone(tz):%a %Y-%m-%d %H:%M} {self.timezone}"
+
+
+async def run_console(app: ConsoleApp, lines: TextIO) -> None:
+    await app.start()
+    interactive = lines.isatty()
+    while True:
+        if interactive:
+            app.out.write(f"{app.user}> ")
+            app.out.flush()
+        line = await asyncio.to_thread(lines.readline)
+        if not line:
+            break
+        if not await app.handle(line):
+            break
+    app.say("bye")

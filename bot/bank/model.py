@@ -1,0 +1,109 @@
+"""The schema of one question file. Unknown fields are errors, so typos never pass silently."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from bot.bank.taxonomy import TOPICS, Category, Difficulty
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=6000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ID_PATTERN, max_length=40)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class KeyPoint(Strict):
+    """One idea a good answer must contain, with other ways people say it."""
+
+    text: ShortText
+    phrasings: tuple[ShortText, ...] = ()
+    weight: float = Field(default=1.0, gt=0, le=5)
+
+
+class HiddenTest(Strict):
+    """One hidden test of a coding question: statements that call the entry point and assert."""
+
+    name: ShortText
+    code: LongText | ShortText
+
+    @field_validator("code")
+    @classmethod
+    def _parses(cls, code: str) -> str:
+        ast.parse(code)
+        return code
+
+
+class Question(Strict):
+    id: Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=3, max_length=80)]
+    category: Category
+    topic: str
+    difficulty: Difficulty
+    prompt: LongText
+    intent: LongText
+    key_points: tuple[KeyPoint, ...] = Field(min_length=2, max_length=12)
+    model_answer: LongText
+    hints: tuple[ShortText, ...] = Field(default=(), max_length=5)
+    follow_ups: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    tags: tuple[Tag, ...] = ()
+    # coding questions only
+    entry_point: str | None = None
+    starter: str | None = None
+    test_setup: str | None = None
+    tests: tuple[HiddenTest, ...] = ()
+    reference_solution: str | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, topic: str) -> str:
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}; see bot/bank/taxonomy.py for the list")
+        return topic
+
+    @field_validator("starter", "test_setup", "reference_solution")
+    @classmethod
+    def _python(cls, code: str | None) -> str | None:
+        if code is not None:
+            ast.parse(code)
+        return code
+
+    @model_validator(mode="after")
+    def _coding_fields(self) -> Question:
+        coding_fields = {
+            "entry_point": self.entry_point,
+            "starter": self.starter,
+            "tests": self.tests,
+            "reference_solution": self.reference_solution,
+        }
+        if self.category is Category.CODING:
+            missing = [name for name, value in coding_fields.items() if not value]
+            if missing:
+                raise ValueError(f"coding questions need {', '.join(missing)}")
+            name = self.function_name
+            if name is None:
+                raise ValueError("entry_point must be a function signature like 'def f(x: int) -> int'")
+            for field, code in (("starter", self.starter), ("reference_solution",
+                                                             self.reference_solution)):
+                defined = {n.name for n in ast.parse(code or "").body
+                           if isinstance(n, ast.FunctionDef)}
+                if name not in defined:
+                    raise ValueError(f"{field} must define {name}()")
+        else:
+            present = [name for name, value in coding_fields.items() if value]
+            if present or self.test_setup:
+                raise ValueError(f"only coding questions take {', '.join(present or ['test_setup'])}")
+        return self
+
+    @property
+    def function_name(self) -> str | None:
+        """The name of the function a coding answer must define."""
+        match = re.match(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", self.entry_point or "")
+        return match.group(1) if match else None

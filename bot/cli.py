@@ -1,0 +1,208 @@
+"""`mlquiz …`: the command-line entry point. Exit 0 on success, 1 on a user error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings
+
+log = logging.getLogger("mlquiz")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 1."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        raise UserError(f"bad configuration: {exc}") from exc
+
+
+def _bank(settings: Settings) -> object:
+    from bot.bank import BankError, load_bank
+
+    try:
+        return load_bank(settings.bank_path)
+    except BankError as exc:
+        raise UserError(f"the question bank has problems (run `mlquiz bank lint`):\n{exc}") \
+            from exc
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.store.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_bank_lint(args: argparse.Namespace) -> int:
+    from bot.bank import default_bank_path
+    from bot.bank.lint import lint_path
+
+    root = Path(args.path) if args.path else (_settings().bank_path or default_bank_path())
+    problems = lint_path(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_bank_export(_args: argparse.Namespace) -> int:
+    from bot.bank import Bank
+
+    bank = _bank(_settings())
+    assert isinstance(bank, Bank)
+    for question in bank:
+        print(json.dumps(question.model_dump(mode="json"), ensure_ascii=False))
+    return 0
+
+
+def cmd_grade(_args: argparse.Namespace) -> int:
+    from bot.bank import Bank
+    from bot.grading import KeyPointGrader
+    from bot.grading.reference import question_from_reference
+
+    bank = _bank(_settings())
+    assert isinstance(bank, Bank)
+    grader = KeyPointGrader()
+    status = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("answer"), str):
+                raise ValueError("each line needs a string \"answer\"")
+            if "question_id" in item:
+                question = bank.get(str(item["question_id"]))
+                if question is None:
+                    raise ValueError(f"unknown question_id {item['question_id']!r}")
+            elif isinstance(item.get("reference"), str):
+                question = question_from_reference(str(item.get("question", "")),
+                                                   item["reference"])
+            else:
+                raise ValueError("give \"question_id\", or \"question\" and \"reference\"")
+            grade = grader.grade(question, item["answer"])
+            print(json.dumps({"score": grade.score, "band": grade.band.value,
+                              "covered": list(grade.covered), "missed": list(grade.missed),
+                              "feedback": grade.feedback}, ensure_ascii=False), flush=True)
+        except (ValueError, json.JSONDecodeError) as exc:
+            print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
+            status = 1
+    return status
+
+
+def build_quiz(settings: Settings) -> object:
+    from bot.bank import Bank
+    from bot.engine import Quiz, QuizEngine
+    from bot.grading import KeyPointGrader
+    from bot.store.db import Database
+    from bot.store.migrate import pending, upgrade
+
+    if settings.database_url.startswith("sqlite"):
+        upgrade(settings.database_url)  # the embedded store migrates itself
+    elif pending(settings.database_url):
+        raise UserError("the database needs migrating: run `mlquiz db upgrade` first")
+    bank = _bank(settings)
+    assert isinstance(bank, Bank)
+    return Quiz(QuizEngine(Database(settings.database_url), bank, KeyPointGrader(), settings))
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from adapters.console import ConsoleApp, run_console
+    from adapters.console.app import ConsoleClock
+    from bot.engine import Quiz
+    from bot.engine.timing import zone
+
+    settings = _settings()
+    tz_name = args.tz or settings.default_timezone
+    tz = zone(tz_name)
+    if tz is None:
+        raise UserError(f"unknown time zone {tz_name!r}; use an IANA name like Europe/Berlin")
+    clock = ConsoleClock()
+    if args.at:
+        try:
+            clock.fixed = dt.datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+        except ValueError as exc:
+            raise UserError("--at takes local time as 'YYYY-MM-DD HH:MM'") from exc
+    quiz = build_quiz(settings)
+    assert isinstance(quiz, Quiz)
+    quiz.engine.clock = clock
+    app = ConsoleApp(quiz, clock, tz_name, user=args.user, channel=args.channel)
+    asyncio.run(run_console(app, sys.stdin))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import main as bench_main
+
+    return bench_main(args.output, args.quick, args.stores)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="mlquiz", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--user", default="you", help="answer as this member")
+    console.add_argument("--channel", default="study-group")
+    console.add_argument("--tz", help="IANA time zone of the channel (default: settings)")
+    console.add_argument("--at", help="start a simulated clock at this local time")
+    console.set_defaults(func=cmd_console)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    bank = sub.add_parser("bank", help="the question bank").add_subparsers(dest="bank",
+                                                                          required=True)
+    lint = bank.add_parser("lint", help="validate question files")
+    lint.add_argument("path", nargs="?")
+    lint.set_defaults(func=cmd_bank_lint)
+    bank.add_parser("export", help="every question as JSON lines").set_defaults(
+        func=cmd_bank_export)
+
+    sub.add_parser("grade", help="grade JSON lines from stdin").set_defaults(func=cmd_grade)
+
+    bench = sub.add_parser("bench", help="run the benchmarks")
+    bench.add_argument("--output", default="bench/report.json")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    bench.add_argument("--stores", default="sqlite,postgresql")
+    bench.set_defaults(func=cmd_bench)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        level = Settings().log_level.upper()
+    except Exception:
+        level = "INFO"
+    logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        status: int = args.func(args)
+    except UserError as exc:
+        print(f"mlquiz: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

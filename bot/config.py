@@ -1,0 +1,30 @@
+"""Settings from the environment and `.env` (prefix `MLQUIZ_`); secrets never get logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory, created on first use."""
+    folder = Path(user_data_dir("mlquiz", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlquiz.db'}"
+
+
+class Settings(BaseSettings):
+    """Core settings shared by every adapter."""
+
+    model_config = SettingsConfigDict(env_prefix="MLQUIZ_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    bank_path: Path | None = None
+    default_timezone: str = "UTC"
+    default_post_time: str = "09:00"
+    default_reveal_hours: float = Field(default=8.0, gt=0, le=24 * 6)
+    max_answer_chars: int = Field(default=8000, ge=100, le=100_000)
+    log_level: str = "INFO"

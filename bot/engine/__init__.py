@@ -1,0 +1,7 @@
+"""Use cases over the bank, store and graders; adapters talk to `Quiz`."""
+
+from bot.engine.core import QuizEngine
+from bot.engine.events import Action, Actor, Answer, Command, Place
+from bot.engine.quiz import Quiz
+
+__all__ = ["Action", "Actor", "Answer", "Command", "Place", "Quiz", "QuizEngine"]

@@ -1,0 +1,224 @@
+"""Replies the engine sends, built from the neutral message model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.bank import Category, Question, topic_label
+from bot.engine.commands import ADMIN_ONLY, SUMMARY, USAGE
+from bot.grading import Band, Grade
+from bot.render import (
+    Bullets,
+    Button,
+    Buttons,
+    CodeBlock,
+    Divider,
+    Fields,
+    Heading,
+    Note,
+    Reply,
+    Text,
+    Visibility,
+    bold,
+    code,
+    italic,
+    spans,
+    user_text,
+)
+
+ACTION_ANSWER = "mlquiz:answer"
+ACTION_HINT = "mlquiz:hint"
+ACTION_HOW = "mlquiz:how"
+
+HOW_TO_ANSWER: dict[Category, tuple[str, tuple[str, ...]]] = {
+    Category.CONCEPT: ("Explain it the way you would to a smart colleague from another team:", (
+        "a plain one-sentence definition",
+        "how it works, with an example or analogy",
+        "where it is used and why",
+        "its limitations and trade-offs",
+    )),
+    Category.CODING: ("Write the function, then say how you checked it:", (
+        "define exactly the function in the entry point",
+        "handle the edge cases (empty input, ties, division by zero)",
+        "keep it readable; state the time complexity",
+        "put the code in a ``` fenced block",
+    )),
+    Category.SCENARIO: ("Walk through it like a design review:", (
+        "Problem: clarify the goal and the cost of each kind of error",
+        "Approach: what you would check or build, in order",
+        "Constraints: data, latency, cost, people",
+        "Evaluation: how you would know it worked, offline and online",
+    )),
+    Category.PROJECT: ("Tell the story of a real project you owned:", (
+        "Problem and why it mattered", "Data and its issues", "Modelling choices and baseline",
+        "Evaluation", "Impact, with a number", "Lessons: what you would redo",
+    )),
+    Category.BEHAVIORAL: ("Use STAR, and end with what you learned:", (
+        "Situation: brief context", "Task: your responsibility",
+        "Action: what *you* did (say I, not we)", "Result: a concrete outcome",
+        "Reflection: what you would do differently",
+    )),
+}
+
+
+def info(text: str, kind: str = "info") -> Reply:
+    return Reply(kind=kind, blocks=(Text(spans(text)),), summary=text)
+
+
+def error(text: str) -> Reply:
+    return info(text, "error")
+
+
+def question_card(question: Question, *, post_id: int, title: str,
+                  visibility: Visibility, channel: str | None = None,
+                  footer: str = "") -> Reply:
+    blocks: list[object] = [
+        Heading(title),
+        Fields((("Category", question.category.value), ("Topic", topic_label(question.topic)),
+                ("Difficulty", question.difficulty.value))),
+        Text(spans(question.prompt)),
+    ]
+    if question.category is Category.CODING and question.entry_point:
+        blocks += [Text(spans("Implement ", code(question.entry_point), ":")),
+                   CodeBlock(question.starter or "", "python")]
+    blocks.append(Buttons((
+        Button(ACTION_ANSWER, "Answer privately", str(post_id), primary=True),
+        Button(ACTION_HINT, "Hint", str(post_id)),
+        Button(ACTION_HOW, "How to answer", str(post_id)),
+    )))
+    if footer:
+        blocks.append(Note(spans(footer)))
+    return Reply(kind="question", blocks=tuple(blocks), visibility=visibility,  # type: ignore[arg-type]
+                 channel=channel, post_id=post_id,
+                 summary=f"{title}: {question.prompt[:150]}")
+
+
+def hints(question: Question) -> Reply:
+    if not question.hints:
+        return info("No hints for this one. Start from a plain definition and build up.")
+    return Reply(kind="hint", blocks=(
+        Text(spans(bold("Hints"), " (no points lost for reading them)")),
+        Bullets(tuple(spans(h) for h in question.hints)),
+    ), summary="Hints")
+
+
+def how_to_answer(question: Question) -> Reply:
+    lead, steps = HOW_TO_ANSWER[question.category]
+    return Reply(kind="how", blocks=(
+        Text(spans(bold(f"How to answer a {question.category.value} question"))),
+        Text(spans(lead)),
+        Bullets(tuple(spans(s) for s in steps)),
+    ), summary=lead)
+
+
+@dataclass(frozen=True)
+class FeedbackFacts:
+    grade: Grade
+    points: int
+    scoring: bool
+    practice: bool
+    streak: int
+    key_points: int
+
+
+def feedback(question: Question, facts: FeedbackFacts) -> Reply:
+    grade = facts.grade
+    lines: list[object] = [
+        Text(spans(bold(f"Feedback: {grade.band.value}"),
+                   f" ({len(grade.covered)} of {facts.key_points} key points)")),
+    ]
+    if facts.scoring:
+        streak = f" Streak: {facts.streak} day{'s' if facts.streak != 1 else ''}." \
+            if facts.streak else ""
+        lines.append(Text(spans(f"+{facts.points} points (1 for answering, "
+                                f"{facts.points - 1} for quality).{streak}")))
+    elif facts.practice:
+        lines.append(Text(spans(italic("Practice answer: feedback only, no points."))))
+    else:
+        lines.append(Text(spans(italic("Revision: your first answer already scored; "
+                                       "this one gets feedback only."))))
+    if grade.covered:
+        lines += [Text(spans(bold("You covered"))),
+                  Bullets(tuple(spans(p) for p in grade.covered))]
+    if grade.missed:
+        lines += [Text(spans(bold("To add"))),
+                  Bullets(tuple(spans(p) for p in grade.missed))]
+    if grade.band is not Band.SOLID:
+        lines.append(Note(spans(HOW_TO_ANSWER[question.category][0], " ",
+                                "; ".join(HOW_TO_ANSWER[question.category][1]), ".")))
+    return Reply(kind="feedback", blocks=tuple(lines),  # type: ignore[arg-type]
+                 summary=f"Feedback: {grade.band.value}")
+
+
+@dataclass(frozen=True)
+class TopAnswer:
+    name: str
+    points: int
+    band: Band
+
+
+def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | None,
+           top: Sequence[TopAnswer], answered: int, solid: int) -> Reply:
+    blocks: list[object] = [
+        Heading("Answer reveal"),
+        Text(spans(bold("What the interviewer was really asking:"), " ", question.intent)),
+        Divider(),
+        Text(spans(bold("Model answer"))),
+        Text(spans(question.model_answer)),
+        Text(spans(bold("Key points"))),
+        Bullets(tuple(spans(p.text) for p in question.key_points)),
+    ]
+    if question.follow_ups:
+        blocks += [Text(spans(bold("Likely follow-ups"))),
+                   Bullets(tuple(spans(f) for f in question.follow_ups))]
+    if top:
+        blocks += [Text(spans(bold("Top answers"))), Bullets(tuple(
+            spans(f"{i}. ", user_text(t.name), f" — {t.points} pts ({t.band.value})")
+            for i, t in enumerate(top, 1)))]
+    stats = f"{answered} answer{'s' if answered != 1 else ''}"
+    if answered:
+        stats += f", {solid} solid"
+    blocks.append(Note(spans(stats, ". Answers from now on are practice: feedback, no points.")))
+    return Reply(kind="reveal", blocks=tuple(blocks), visibility=Visibility.THREAD,  # type: ignore[arg-type]
+                 channel=channel, post_id=post_id, thread_ref=thread_ref,
+                 summary=f"Reveal: {question.prompt[:120]}")
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    name: str
+    points: int
+    answers: int
+    is_you: bool
+
+
+def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> Reply:
+    if not rows:
+        return info(f"{title}: no points yet. Answer today's question to get on the board!",
+                    "leaderboard")
+    medal = {1: "🥇", 2: "🥈", 3: "🥉"}
+    blocks: list[object] = [Heading(title), Bullets(tuple(
+        spans(f"{medal.get(r.rank, f'{r.rank}.')} ", user_text(r.name),
+              f" — {r.points} pts, {r.answers} answer{'s' if r.answers != 1 else ''}",
+              " ← you" if r.is_you else "")
+        for r in rows))]
+    if you is not None and not any(r.is_you for r in rows):
+        blocks.append(Note(spans(f"You: #{you.rank} with {you.points} pts.")))
+    return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)  # type: ignore[arg-type]
+
+
+def help_card(is_admin: bool) -> Reply:
+    member = [name for name in USAGE if name not in ADMIN_ONLY]
+    blocks: list[object] = [
+        Heading("mlquiz — daily ML interview practice"),
+        Text(spans("Answer the daily question in its thread or with ", bold("Answer privately"),
+                   "; you get private feedback at once, and the model answer comes at reveal.")),
+        Bullets(tuple(spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in member)),
+    ]
+    blocks += [Text(spans(bold("Admins"))), Bullets(tuple(
+        spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in sorted(ADMIN_ONLY)))]
+    if not is_admin:
+        blocks.append(Note(spans("Admin commands need workspace admin rights.")))
+    return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")  # type: ignore[arg-type]

@@ -1,0 +1,593 @@
+"""The use cases, synchronous and platform-neutral: post, answer, reveal, standings, admin.
+
+`Quiz` (bot/engine/quiz.py) runs these in worker threads so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.bank import Bank, Category, Question
+from bot.config import Settings
+from bot.engine import cards, commands, timing
+from bot.engine.directory import default_schedule, ensure_channel, ensure_user, schedule_of
+from bot.engine.events import Action, Actor, Answer, Command, Place
+from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
+from bot.engine.selection import choose_question, eligible_questions
+from bot.grading import Band, Grade, Grader
+from bot.render import Reply, Visibility, clean_text
+from bot.store.db import Database
+from bot.store.models import Answer as AnswerRow
+from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User, Workspace
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+
+
+class QuizEngine:
+    """Every use case of the bot. Methods are blocking; call them from a worker thread."""
+
+    def __init__(self, db: Database, bank: Bank, grader: Grader, settings: Settings,
+                 clock: Clock = timing.utc_now, code_runs: bool = False) -> None:
+        self.db = db
+        self.bank = bank
+        self.grader = grader
+        self.settings = settings
+        self.clock = clock
+        self.code_runs = code_runs
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _excluded(self) -> tuple[Category, ...]:
+        return () if self.code_runs else (Category.CODING,)
+
+    def _schedule(self, session: Session, channel: Channel, now: dt.datetime) -> Schedule:
+        return schedule_of(session, channel.id) or default_schedule(channel.id, self.settings, now)
+
+    def _first_delivery(self, session: Session, delivery_id: str, now: dt.datetime) -> bool:
+        """Claim a delivery id; False when it was handled before (a platform retry)."""
+        try:
+            with session.begin_nested():
+                session.add(Delivery(id=delivery_id[:160], created_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def _question(self, post: Post) -> Question | None:
+        return self.bank.get(post.question_id)
+
+    def _today_post(self, session: Session, channel: Channel, now: dt.datetime) -> Post | None:
+        tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+        day = now.astimezone(tz).date()
+        return session.scalars(sa.select(Post).where(
+            Post.channel_id == channel.id, Post.kind == "daily", Post.local_date == day)
+        ).one_or_none()
+
+    def _latest_daily(self, session: Session, channel_id: int) -> Post | None:
+        return session.scalars(sa.select(Post).where(
+            Post.channel_id == channel_id, Post.kind == "daily")
+            .order_by(Post.local_date.desc()).limit(1)).one_or_none()
+
+    # ---- posting -------------------------------------------------------------------------
+    def ensure_schedule(self, place: Place, timezone: str) -> None:
+        """Give the channel a daily schedule (default time, every day) unless it has one."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, place, now)
+            if schedule_of(session, channel.id) is None:
+                schedule = default_schedule(channel.id, self.settings, now)
+                if timing.zone(timezone) is not None:
+                    schedule.timezone = timezone
+                session.add(schedule)
+
+    def post_daily(self, place: Place, *, manual: bool = False) -> list[Reply]:
+        """Claim today's post for the channel and return the card to send (once a day)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, place, now)
+            schedule = self._schedule(session, channel, now)
+            tz = timing.zone(schedule.timezone) or dt.UTC
+            day = now.astimezone(tz).date()
+            existing = session.scalars(sa.select(Post).where(
+                Post.channel_id == channel.id, Post.local_date == day)).one_or_none()
+            if existing is not None:
+                return [cards.info(f"Today's question ({day:%a %d %b}) is already posted here. "
+                                   "Use `/mlquiz today` to see it again.")] if manual else []
+            history = list(session.scalars(sa.select(Post.question_id).where(
+                Post.channel_id == channel.id, Post.kind == "daily").order_by(Post.id)))
+            pool = eligible_questions(self.bank, schedule.categories, schedule.difficulty,
+                                      self._excluded())
+            question = choose_question(pool, history, schedule.categories,
+                                       f"{channel.id}:{day.isoformat()}")
+            if question is None:
+                return [cards.error("No question in the bank matches this channel's mix and "
+                                    "difficulty. An admin can widen it with `/mlquiz schedule`.")]
+            post = Post(channel_id=channel.id, question_id=question.id, kind="daily",
+                        local_date=day, state="posted", claimed_at=now, posted_at=now,
+                        reveal_at=now + dt.timedelta(minutes=schedule.reveal_after_minutes))
+            try:
+                with session.begin_nested():
+                    session.add(post)
+            except IntegrityError:  # another replica claimed the same day first
+                return []
+            session.flush()
+            reveal_local = post.reveal_at.astimezone(tz) if post.reveal_at else None
+            footer = "Answer in the thread or privately; first answers score."
+            if reveal_local is not None:
+                footer += f" Reveal at {reveal_local:%H:%M} ({schedule.timezone})."
+            card = cards.question_card(question, post_id=post.id,
+                                       title=f"Question of the day — {day:%a %d %b}",
+                                       visibility=Visibility.CHANNEL, channel=place.channel_id,
+                                       footer=footer)
+        replies = [card]
+        if manual:
+            replies.append(cards.info("Posted today's question. It won't post again today."))
+        return replies
+
+    def mark_posted(self, post_id: int, message_ref: str) -> None:
+        """Remember the platform's reference of a sent card, so thread replies find it."""
+        with self.db.transaction() as session:
+            post = session.get(Post, post_id)
+            if post is not None:
+                post.message_ref = message_ref[:128]
+                post.posted_at = post.posted_at or self.clock()
+
+    def reveal_post(self, post_id: int) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            post = session.get(Post, post_id, with_for_update=True)
+            if post is None or post.state == "revealed":
+                return []
+            question = self._question(post)
+            channel = session.get(Channel, post.channel_id)
+            if question is None or channel is None:
+                log.error("post %s refers to a missing question or channel", post_id)
+                return []
+            post.state, post.revealed_at = "revealed", now
+            rows = session.execute(
+                sa.select(User.display_name, User.opted_out, AnswerRow.points, AnswerRow.score)
+                .join(User, User.id == AnswerRow.user_id)
+                .where(AnswerRow.post_id == post.id, AnswerRow.scoring_slot == 1)
+                .order_by(AnswerRow.points.desc(), AnswerRow.created_at, AnswerRow.id)).all()
+            top = [cards.TopAnswer(name, points, Band.of(score or 0.0))
+                   for name, opted_out, points, score in rows if not opted_out][:3]
+            solid = sum(1 for row in rows if Band.of(row.score or 0.0) is Band.SOLID)
+            return [cards.reveal(question, post_id=post.id, channel=channel.external_id,
+                                 thread_ref=post.message_ref, top=top, answered=len(rows),
+                                 solid=solid)]
+
+    def due(self, platform: str) -> list[Reply]:
+        """Daily posts and reveals that are due now for every channel of this platform.
+
+        A post missed within the grace window (6 hours) is caught up once; older ones are
+        skipped. The scheduler issue replaces this polling with per-channel cron jobs.
+        """
+        now = self.clock()
+        replies: list[Reply] = []
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(Schedule, Channel.external_id, Workspace.external_id)
+                .join(Channel, Channel.id == Schedule.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
+            reveals = session.scalars(sa.select(Post.id).join(Channel).join(Workspace).where(
+                Workspace.platform == platform, Post.state == "posted",
+                Post.reveal_at <= now)).all()
+        for schedule, channel_ext, workspace_ext in rows:
+            tz = timing.zone(schedule.timezone) or dt.UTC
+            day = now.astimezone(tz).date()
+            at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+            if not schedule.weekdays >> day.weekday() & 1:
+                continue
+            due_at = timing.post_datetime(day, at, tz)
+            if due_at <= now < due_at + dt.timedelta(hours=6):
+                replies += self.post_daily(Place(platform, workspace_ext, channel_ext))
+        for post_id in reveals:
+            replies += self.reveal_post(post_id)
+        return replies
+
+    # ---- answers -------------------------------------------------------------------------
+    def _find_post(self, session: Session, channel: Channel, user_id: int | None,
+                   event: Answer, now: dt.datetime) -> Post | None:
+        if event.post_id is not None:
+            post = session.get(Post, event.post_id)
+            return post if post is not None and post.channel_id == channel.id else None
+        if event.thread_ref is not None:
+            return session.scalars(sa.select(Post).where(
+                Post.channel_id == channel.id, Post.message_ref == event.thread_ref)
+            ).one_or_none()
+        daily = self._today_post(session, channel, now) or self._latest_daily(session, channel.id)
+        if daily is not None and daily.state == "revealed":
+            daily = None
+        practice = None
+        if user_id is not None:
+            practice = session.scalars(sa.select(Post).where(
+                Post.channel_id == channel.id, Post.kind == "practice", Post.owner_id == user_id,
+                ~sa.exists().where(AnswerRow.post_id == Post.id, AnswerRow.user_id == user_id))
+                .order_by(Post.id.desc()).limit(1)).one_or_none()
+        candidates = [p for p in (daily, practice) if p is not None]
+        return max(candidates, key=lambda p: p.claimed_at) if candidates else None
+
+    def answer(self, event: Answer) -> list[Reply]:
+        text = clean_text(event.text)
+        if not text:
+            return [cards.error("Your answer is empty. Write a few sentences, then send it.")]
+        limit = self.settings.max_answer_chars
+        if len(text) > limit:
+            return [cards.error(f"Your answer is {len(text):,} characters; the limit is "
+                                f"{limit:,}. Interview answers land better when they are "
+                                "shorter: trim it and send it again. Nothing was recorded.")]
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            post = self._find_post(session, channel, user.id, event, now)
+            if post is None:
+                return [cards.info("There is no open question here right now. "
+                                   "Try `/mlquiz ask` for a practice question.")] \
+                    if event.thread_ref is None else []
+            question = self._question(post)
+            if question is None:
+                return [cards.error("That question is no longer in the bank, so it "
+                                    "cannot be graded.")]
+            if question.category is Category.CODING and not self.code_runs:
+                return [cards.info("Code runs are disabled on this server, so coding answers "
+                                   "cannot be graded here yet.")]
+            post_id = post.id
+        grade = self.grader.grade(question, text)  # CPU work outside the transaction
+        return self._record(event, post_id, question, text, grade)
+
+    def _record(self, event: Answer, post_id: int, question: Question, text: str,
+                grade: Grade) -> list[Reply]:
+        now = self.clock()
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    return self._record_in(session, event, post_id, question, text, grade, now,
+                                           allow_scoring=attempt == 1)
+            except IntegrityError as exc:
+                if "delivery" in str(exc.orig).lower():
+                    return []  # the same delivery was recorded by a concurrent retry
+                # A concurrent first answer of the same user took the scoring slot: retry.
+        return []
+
+    def _record_in(self, session: Session, event: Answer, post_id: int, question: Question,
+                   text: str, grade: Grade, now: dt.datetime, *, allow_scoring: bool
+                   ) -> list[Reply]:
+        if session.scalars(sa.select(AnswerRow.id).where(
+                AnswerRow.delivery_id == event.delivery_id[:160])).first() is not None:
+            return []
+        post = session.get(Post, post_id)
+        channel = session.get(Channel, post.channel_id) if post else None
+        if post is None or channel is None:
+            return []
+        user = ensure_user(session, channel.workspace_id, event.actor, now)
+        practice = post.kind == "practice" or post.state == "revealed"
+        already = session.scalars(sa.select(AnswerRow.id).where(
+            AnswerRow.post_id == post.id, AnswerRow.user_id == user.id,
+            AnswerRow.scoring_slot == 1)).first() is not None
+        scoring = allow_scoring and not practice and not already
+        points = points_for(grade.score, question.difficulty) if scoring else 0
+        session.add(AnswerRow(
+            delivery_id=event.delivery_id[:160], post_id=post.id, user_id=user.id, text=text,
+            is_code=False, score=grade.score, covered=list(grade.covered),
+            missed=list(grade.missed), feedback=grade.feedback, points=points,
+            scoring_slot=1 if scoring else None, practice=practice, created_at=now))
+        session.flush()
+        streak = 0
+        if scoring and post.local_date is not None:
+            add_to_tallies(session, channel_id=channel.id, workspace_id=channel.workspace_id,
+                           user_id=user.id, day=post.local_date, points=points)
+            streak = extend_streak(session, channel.id, user.id, post.local_date).current
+        reply = cards.feedback(question, cards.FeedbackFacts(
+            grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
+            key_points=len(question.key_points)))
+        reply.meta["post_id"] = str(post.id)
+        return [reply]
+
+    # ---- commands ------------------------------------------------------------------------
+    def command(self, event: Command) -> list[Reply]:
+        try:
+            parsed = commands.parse(event.text)
+        except commands.CommandError as exc:
+            return [cards.error(str(exc))]
+        if parsed.name in commands.ADMIN_ONLY and not event.actor.is_admin:
+            return [cards.error(f"`/mlquiz {parsed.name}` is for workspace admins. "
+                                "Ask an admin of this workspace to run it.")]
+        if parsed.name == "answer":
+            assert isinstance(parsed, commands.AnswerText)
+            return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text))
+        now = self.clock()
+        with self.db.transaction() as session:
+            if not self._first_delivery(session, f"cmd:{event.delivery_id}", now):
+                return []
+        handler = getattr(self, f"_cmd_{parsed.name}")
+        result: list[Reply] = handler(event, parsed)
+        return result
+
+    def _cmd_help(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return [cards.help_card(event.actor.is_admin)]
+
+    def _cmd_post(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return self.post_daily(event.place, manual=True)
+
+    def _cmd_today(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            post = self._today_post(session, channel, now)
+            schedule = schedule_of(session, channel.id)
+            if post is None:
+                if schedule is None:
+                    return [cards.info("This channel has no daily question yet. An admin can "
+                                       "start one with `/mlquiz schedule 09:00 Europe/Berlin`, "
+                                       "or try `/mlquiz ask` for a practice question.")]
+                tz = timing.zone(schedule.timezone) or dt.UTC
+                at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+                upcoming = timing.next_post_times(at, schedule.weekdays, tz, now, 1)
+                when = (f"{upcoming[0].astimezone(tz):%a %H:%M} {schedule.timezone} "
+                        f"(in {timing.humanize_delta(upcoming[0] - now)})") if upcoming else "later"
+                paused = " Daily posts are paused." if schedule.paused else ""
+                return [cards.info(f"No question yet today. The next one comes {when}.{paused}")]
+            question = self._question(post)
+            if question is None:
+                return [cards.error("Today's question is no longer in the bank.")]
+            state = "revealed — answers now are practice" if post.state == "revealed" \
+                else "open"
+            return [cards.question_card(question, post_id=post.id,
+                                        title=f"Today's question ({state})",
+                                        visibility=Visibility.EPHEMERAL)]
+
+    def _cmd_ask(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
+        assert isinstance(parsed, commands.Ask)
+        if parsed.category is Category.CODING and not self.code_runs:
+            return [cards.info("Coding questions need code runs, which are disabled on this "
+                               "server. Try another category.")]
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            pool = [q for q in eligible_questions(
+                self.bank, {parsed.category.value: 1} if parsed.category else {},
+                parsed.difficulty.value if parsed.difficulty else None, self._excluded())
+                if parsed.topic is None or q.topic == parsed.topic]
+            if not pool:
+                return [cards.info("No question matches that yet. Try fewer filters, "
+                                   "for example `/mlquiz ask concept`.")]
+            seen = list(session.scalars(sa.select(Post.question_id).where(
+                Post.owner_id == user.id).order_by(Post.id)))
+            question = choose_question(pool, seen, {}, f"{user.id}:{now.isoformat()}")
+            assert question is not None
+            post = Post(channel_id=channel.id, question_id=question.id, kind="practice",
+                        local_date=None, owner_id=user.id, state="posted", claimed_at=now,
+                        posted_at=now)
+            session.add(post)
+            session.flush()
+            return [cards.question_card(
+                question, post_id=post.id, title="Practice question",
+                visibility=Visibility.EPHEMERAL,
+                footer="Answer with `/mlquiz answer …` or the Answer button; feedback only, "
+                       "no points. The model answer follows your first answer.")]
+
+    def _open_question(self, session: Session, event: Command | Action,
+                       post_id: int | None) -> Question | None:
+        now = self.clock()
+        channel = ensure_channel(session, event.place, now)
+        user = ensure_user(session, channel.workspace_id, event.actor, now)
+        post = self._find_post(session, channel, user.id, Answer(
+            event.delivery_id, event.actor, event.place, "", post_id=post_id), now)
+        return self._question(post) if post is not None else None
+
+    def _cmd_hint(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        with self.db.transaction() as session:
+            question = self._open_question(session, event, None)
+        if question is None:
+            return [cards.info("There is no open question here to hint at.")]
+        return [cards.hints(question)]
+
+    def _cmd_leaderboard(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
+        assert isinstance(parsed, commands.Leaderboard)
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+            day = now.astimezone(tz).date()
+            scope_id = channel.id if parsed.scope == "channel" else channel.workspace_id
+            rows, you = leaderboard_rows(session, parsed.scope, scope_id, parsed.period,
+                                         timing.period_start(parsed.period, day), user.id)
+        names = {"week": "This week", "month": "This month", "all": "All time"}
+        where = "this channel" if parsed.scope == "channel" else "this workspace"
+        return [cards.leaderboard(f"{names[parsed.period]} in {where}", rows, you)]
+
+    def _cmd_streak(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            view = view_streak(session, channel.id, user.id)
+        if view.last_date is None:
+            text = ("No streak yet. Answer the daily question before its reveal to start one; "
+                    "each daily question you answer in a row adds a day.")
+        elif view.current == 0:
+            text = (f"Your streak ended: the last daily question you answered was on "
+                    f"{view.last_date:%a %d %b}. Your best is {view.best}. "
+                    "Answer today's question to start again.")
+        else:
+            text = (f"Your streak: {view.current} daily question"
+                    f"{'s' if view.current != 1 else ''} in a row (best: {view.best}). ")
+            text += ("Today's is answered — see you tomorrow." if view.answered_latest else
+                     "Answer today's question before the reveal to keep it alive.")
+        text += " Days without a scheduled question never break a streak."
+        return [cards.info(text, "streak")]
+
+    def _cmd_me(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+            day = now.astimezone(tz).date()
+            lines = []
+            for period, label in (("week", "This week"), ("month", "This month"),
+                                  ("all", "All time")):
+                _, you = leaderboard_rows(session, "channel", channel.id, period,
+                                          timing.period_start(period, day), user.id, limit=0)
+                lines.append(f"{label}: {you.points} pts, #{you.rank}" if you and you.points
+                             else f"{label}: no points yet")
+            answered = session.scalar(sa.select(sa.func.count()).where(
+                AnswerRow.user_id == user.id)) or 0
+            view = view_streak(session, channel.id, user.id)
+            visibility = "hidden from leaderboards (optout)" if user.opted_out else \
+                "shown on leaderboards"
+        text = (f"{'; '.join(lines)}. Answers given: {answered}. Streak: {view.current} "
+                f"(best {view.best}). Your name is {visibility}.")
+        return [cards.info(text, "me")]
+
+    def _cmd_optout(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return self._set_opt_out(event, True)
+
+    def _cmd_optin(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return self._set_opt_out(event, False)
+
+    def _set_opt_out(self, event: Command, value: bool) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            user.opted_out = value
+        if value:
+            return [cards.info("Done: your name is hidden from leaderboards and reveals. Your "
+                               "points and streak still count; `/mlquiz optin` shows you again.")]
+        return [cards.info("Welcome back: your name shows on leaderboards and reveals again.")]
+
+    def _cmd_schedule(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            schedule = schedule_of(session, channel.id)
+            if isinstance(parsed, commands.ScheduleSet):
+                if schedule is None:
+                    schedule = default_schedule(channel.id, self.settings, now)
+                    session.add(schedule)
+                schedule.post_time = parsed.post_time.strftime("%H:%M")
+                schedule.timezone = parsed.timezone
+                schedule.weekdays = parsed.weekdays
+                if parsed.categories is not None:
+                    schedule.categories = parsed.categories
+                if parsed.difficulty is not None:
+                    schedule.difficulty = None if parsed.difficulty == "any" else parsed.difficulty
+                if parsed.reveal_minutes is not None:
+                    schedule.reveal_after_minutes = parsed.reveal_minutes
+                schedule.updated_at = now
+                lead = "Schedule saved."
+            elif schedule is None:
+                return [cards.info("This channel has no daily question yet. Set one with "
+                                   f"`/mlquiz {commands.USAGE['schedule']}`, for example "
+                                   "`/mlquiz schedule 09:00 Europe/Berlin mon-fri`.")]
+            else:
+                lead = "Current schedule."
+            return [describe_schedule(schedule, now, lead)]
+
+    def _cmd_pause(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return self._set_paused(event, True)
+
+    def _cmd_resume(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        return self._set_paused(event, False)
+
+    def _set_paused(self, event: Command, paused: bool) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            schedule = schedule_of(session, channel.id)
+            if schedule is None:
+                return [cards.info("This channel has no schedule to pause or resume. "
+                                   "Set one with `/mlquiz schedule`.")]
+            schedule.paused, schedule.updated_at = paused, now
+        return [cards.info("Daily questions are paused here. `/mlquiz resume` restarts them."
+                           if paused else "Daily questions are back on.")]
+
+    def _cmd_reveal(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = ensure_channel(session, event.place, now)
+            post = self._today_post(session, channel, now) or self._latest_daily(session,
+                                                                                channel.id)
+            if post is None or post.state == "revealed":
+                return [cards.info("There is no open daily question to reveal.")]
+            post_id = post.id
+        return [*self.reveal_post(post_id), cards.info("Revealed.")]
+
+    # ---- buttons -------------------------------------------------------------------------
+    def action(self, event: Action) -> list[Reply]:
+        post_id = int(event.value) if event.value.isdigit() else None
+        with self.db.transaction() as session:
+            question = self._open_question(session, event, post_id)
+            if question is None and post_id is not None:
+                post = session.get(Post, post_id)
+                question = self._question(post) if post is not None else None
+        if question is None:
+            return [cards.info("That question is not open any more.")]
+        if event.action_id == cards.ACTION_HINT:
+            return [cards.hints(question)]
+        if event.action_id == cards.ACTION_HOW:
+            return [cards.how_to_answer(question)]
+        if event.action_id == cards.ACTION_ANSWER:
+            return [Reply(kind="open_answer_form", blocks=(), summary=question.prompt[:45],
+                          post_id=post_id)]
+        return [cards.error("That button is no longer supported.")]
+
+
+def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
+                     start: dt.date, user_id: int, limit: int = 10
+                     ) -> tuple[list[cards.BoardRow], cards.BoardRow | None]:
+    """Top rows of a board (opted-out users hidden) and the caller's own row.
+
+    Ranks are shared by equal points ("1, 2, 2, 4"); ties are listed by answers, then by
+    who joined first, so the order is stable.
+    """
+    board = (Tally.scope == scope, Tally.scope_id == scope_id, Tally.period == period,
+             Tally.period_start == start)
+    rows = session.execute(
+        sa.select(Tally.user_id, Tally.points, Tally.answers, User.display_name)
+        .join(User, User.id == Tally.user_id)
+        .where(*board, User.opted_out.is_(False))
+        .order_by(Tally.points.desc(), Tally.answers.desc(), Tally.user_id)
+        .limit(limit)).all() if limit else []
+    result: list[cards.BoardRow] = []
+    for index, row in enumerate(rows):
+        rank = result[-1].rank if result and result[-1].points == row.points else index + 1
+        result.append(cards.BoardRow(rank, row.display_name, row.points, row.answers,
+                                     row.user_id == user_id))
+    mine = session.execute(sa.select(Tally.points, Tally.answers).where(
+        *board, Tally.user_id == user_id)).first()
+    you = None
+    if mine is not None:
+        above = session.scalar(sa.select(sa.func.count()).select_from(Tally).join(
+            User, User.id == Tally.user_id).where(
+            *board, Tally.points > mine.points, User.opted_out.is_(False))) or 0
+        you = cards.BoardRow(above + 1, "", mine.points, mine.answers, True)
+    return result, you
+
+
+def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
+    tz = timing.zone(schedule.timezone) or dt.UTC
+    at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+    upcoming = timing.next_post_times(at, schedule.weekdays, tz, now, 3)
+    mix = ", ".join(f"{c}×{w}" for c, w in schedule.categories.items()) or "all categories"
+    hours, minutes = divmod(schedule.reveal_after_minutes, 60)
+    reveal = f"{hours} h" + (f" {minutes} min" if minutes else "")
+    text = (f"{lead} Daily question at {schedule.post_time} {schedule.timezone}, "
+            f"{timing.format_weekdays(schedule.weekdays)}; mix: {mix}; difficulty: "
+            f"{schedule.difficulty or 'any'}; reveal {reveal} after posting."
+            + (" Paused." if schedule.paused else ""))
+    lines = "; ".join(f"{t.astimezone(tz):%a %d %b %H:%M} local = {t:%H:%M} UTC" for t in upcoming)
+    return cards.info(f"{text} Next: {lines}.", "schedule")
+
+
+__all__ = ["Actor", "Clock", "QuizEngine", "describe_schedule", "leaderboard_rows"]

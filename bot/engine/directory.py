@@ -1,0 +1,68 @@
+"""Find or create the rows behind a neutral event: workspace, channel, user, schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.engine import timing
+from bot.engine.events import Actor, Place
+from bot.render import clean_name
+from bot.store.models import Channel, Schedule, User, Workspace
+from bot.store.upsert import insert_ignore
+
+
+def ensure_channel(session: Session, place: Place, now: dt.datetime) -> Channel:
+    insert_ignore(session, Workspace.__table__, {
+        "platform": place.platform, "external_id": place.workspace_id,
+        "name": clean_name(place.workspace_name or place.workspace_id, 200), "created_at": now,
+    }, ["platform", "external_id"])
+    workspace_id = session.scalars(sa.select(Workspace.id).where(
+        Workspace.platform == place.platform, Workspace.external_id == place.workspace_id)).one()
+    insert_ignore(session, Channel.__table__, {
+        "workspace_id": workspace_id, "external_id": place.channel_id,
+        "name": clean_name(place.channel_name or place.channel_id, 200), "created_at": now,
+    }, ["workspace_id", "external_id"])
+    return session.scalars(sa.select(Channel).where(
+        Channel.workspace_id == workspace_id, Channel.external_id == place.channel_id)).one()
+
+
+def find_channel(session: Session, place: Place) -> Channel | None:
+    return session.scalars(sa.select(Channel).join(Workspace).where(
+        Workspace.platform == place.platform, Workspace.external_id == place.workspace_id,
+        Channel.external_id == place.channel_id)).one_or_none()
+
+
+def ensure_user(session: Session, workspace_id: int, actor: Actor, now: dt.datetime) -> User:
+    name = clean_name(actor.name or actor.user_id)
+    insert_ignore(session, User.__table__, {
+        "workspace_id": workspace_id, "external_id": actor.user_id, "display_name": name,
+        "opted_out": False, "created_at": now,
+    }, ["workspace_id", "external_id"])
+    user = session.scalars(sa.select(User).where(
+        User.workspace_id == workspace_id, User.external_id == actor.user_id)).one()
+    if user.display_name != name:
+        user.display_name = name
+    return user
+
+
+def default_schedule(channel_id: int, settings: Settings, now: dt.datetime) -> Schedule:
+    post_time = timing.parse_time(settings.default_post_time) or dt.time(9, 0)
+    return Schedule(
+        channel_id=channel_id,
+        timezone=settings.default_timezone if timing.zone(settings.default_timezone) else "UTC",
+        post_time=post_time.strftime("%H:%M"),
+        weekdays=timing.EVERY_DAY,
+        categories={},
+        difficulty=None,
+        reveal_after_minutes=int(settings.default_reveal_hours * 60),
+        paused=False,
+        updated_at=now,
+    )
+
+
+def schedule_of(session: Session, channel_id: int) -> Schedule | None:
+    return session.get(Schedule, channel_id)

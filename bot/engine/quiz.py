@@ -1,0 +1,56 @@
+"""The async face of the engine that adapters call. Blocking work runs in worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec
+
+from bot.engine import cards
+from bot.engine.core import QuizEngine
+from bot.engine.events import Action, Answer, Command, Place
+from bot.render import Reply
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
+         "moment.")
+
+
+class Quiz:
+    """What adapters talk to: neutral events in, replies out. Never raises to the adapter."""
+
+    def __init__(self, engine: QuizEngine) -> None:
+        self.engine = engine
+
+    async def _run(self, what: str, func: Callable[P, list[Reply]], *args: P.args,
+                   **kwargs: P.kwargs) -> list[Reply]:
+        try:
+            return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+        except Exception as exc:  # a user never sees a traceback; the operator gets one line
+            log.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+            log.debug("traceback", exc_info=True)
+            return [cards.error(SORRY)]
+
+    async def command(self, event: Command) -> list[Reply]:
+        return await self._run("command", self.engine.command, event)
+
+    async def answer(self, event: Answer) -> list[Reply]:
+        return await self._run("answer", self.engine.answer, event)
+
+    async def action(self, event: Action) -> list[Reply]:
+        return await self._run("action", self.engine.action, event)
+
+    async def post_daily(self, place: Place) -> list[Reply]:
+        return await self._run("daily post", self.engine.post_daily, place)
+
+    async def due(self, platform: str) -> list[Reply]:
+        return await self._run("due work", self.engine.due, platform)
+
+    async def mark_posted(self, post_id: int, message_ref: str) -> None:
+        try:
+            await asyncio.to_thread(self.engine.mark_posted, post_id, message_ref)
+        except Exception as exc:
+            log.error("recording message reference of post %s failed: %s", post_id, exc)

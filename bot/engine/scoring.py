@@ -1,0 +1,89 @@
+"""Points, leaderboard tallies and streaks, all written in the answer's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.bank import Difficulty
+from bot.engine.timing import period_start
+from bot.store.models import Post, Streak, Tally
+from bot.store.upsert import insert_or_add
+
+PARTICIPATION_POINTS = 1
+QUALITY_POINTS = {Difficulty.EASY: 5, Difficulty.MEDIUM: 10, Difficulty.HARD: 15}
+PERIODS = ("week", "month", "all")
+
+
+def points_for(score: float, difficulty: Difficulty) -> int:
+    """One point for showing up, plus up to 5/10/15 for quality by difficulty."""
+    return PARTICIPATION_POINTS + round(max(0.0, min(1.0, score)) * QUALITY_POINTS[difficulty])
+
+
+def add_to_tallies(session: Session, *, channel_id: int, workspace_id: int, user_id: int,
+                   day: dt.date, points: int) -> None:
+    for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id)):
+        for period in PERIODS:
+            insert_or_add(session, Tally.__table__, {
+                "scope": scope, "scope_id": scope_id, "period": period,
+                "period_start": period_start(period, day), "user_id": user_id,
+                "points": points, "answers": 1,
+            }, ["scope", "scope_id", "period", "period_start", "user_id"], ["points", "answers"])
+
+
+def _daily_dates(session: Session, channel_id: int, before: dt.date | None = None,
+                 limit: int = 2) -> list[dt.date]:
+    query = sa.select(Post.local_date).where(
+        Post.channel_id == channel_id, Post.kind == "daily", Post.local_date.is_not(None))
+    if before is not None:
+        query = query.where(Post.local_date < before)
+    return [d for d in session.scalars(query.order_by(Post.local_date.desc()).limit(limit))
+            if d is not None]
+
+
+def extend_streak(session: Session, channel_id: int, user_id: int, day: dt.date) -> Streak:
+    """Record that the user answered the daily post of `day`. Days without a post never
+    break a streak: it continues when the previous *post* was answered."""
+    streak = session.scalars(sa.select(Streak).where(
+        Streak.channel_id == channel_id, Streak.user_id == user_id).with_for_update()
+    ).one_or_none()
+    if streak is None:
+        streak = Streak(channel_id=channel_id, user_id=user_id, current=0, best=0, last_date=None)
+        session.add(streak)
+    if streak.last_date is not None and streak.last_date >= day:
+        return streak
+    previous = _daily_dates(session, channel_id, before=day, limit=1)
+    if streak.last_date is not None and previous and streak.last_date == previous[0]:
+        streak.current += 1
+    else:
+        streak.current = 1
+    streak.best = max(streak.best, streak.current)
+    streak.last_date = day
+    return streak
+
+
+@dataclass(frozen=True)
+class StreakView:
+    current: int
+    best: int
+    last_date: dt.date | None
+    answered_latest: bool  # the newest daily post is already answered
+    at_risk: bool  # alive, but today's open post is not answered yet
+
+
+def view_streak(session: Session, channel_id: int, user_id: int) -> StreakView:
+    streak = session.get(Streak, (channel_id, user_id))
+    if streak is None or streak.last_date is None:
+        return StreakView(0, 0, None, False, False)
+    latest = session.scalars(sa.select(Post).where(
+        Post.channel_id == channel_id, Post.kind == "daily", Post.local_date.is_not(None))
+        .order_by(Post.local_date.desc()).limit(2)).all()
+    if latest and latest[0].local_date == streak.last_date:
+        return StreakView(streak.current, streak.best, streak.last_date, True, False)
+    still_open = bool(latest) and latest[0].state != "revealed"
+    if still_open and len(latest) > 1 and latest[1].local_date == streak.last_date:
+        return StreakView(streak.current, streak.best, streak.last_date, False, True)
+    return StreakView(0, streak.best, streak.last_date, False, False)

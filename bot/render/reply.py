@@ -1,0 +1,132 @@
+"""The neutral message model every adapter renders: a Reply is a list of small blocks.
+
+Inline text is a tuple of spans. Spans marked `user` hold untrusted text (answers, names): each
+adapter escapes them for its platform, so user text can never format, link or mention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Style = Literal["plain", "bold", "italic", "code", "user"]
+
+
+class Visibility(StrEnum):
+    CHANNEL = "channel"  # a new message in the channel
+    THREAD = "thread"  # in the thread of `Reply.post_id`
+    EPHEMERAL = "ephemeral"  # only the acting user sees it, where they acted
+    DIRECT = "direct"  # a direct message to `Reply.user`
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: Style = "plain"
+
+
+Inline = tuple[Span, ...]
+
+
+def spans(*parts: str | Span) -> Inline:
+    """Build inline text: plain strings become plain spans."""
+    return tuple(p if isinstance(p, Span) else Span(p) for p in parts if p != "")
+
+
+def bold(text: str) -> Span:
+    return Span(text, "bold")
+
+
+def italic(text: str) -> Span:
+    return Span(text, "italic")
+
+
+def code(text: str) -> Span:
+    return Span(text, "code")
+
+
+def user_text(text: str) -> Span:
+    return Span(text, "user")
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    spans: Inline
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Untrusted text quoted as is (an answer shown at reveal)."""
+
+    text: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    code: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Fields:
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Button:
+    action_id: str
+    label: str
+    value: str = ""
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Small print under a message."""
+
+    spans: Inline
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+Block = Heading | Text | Bullets | Quote | CodeBlock | Fields | Buttons | Note | Divider
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message the engine wants sent.
+
+    `kind` lets adapters and tests tell messages apart (question, feedback, reveal, …).
+    `post_id` names the post whose thread a THREAD reply belongs to, and for a `question`
+    reply, the post the adapter must report the platform message reference of.
+    """
+
+    kind: str
+    blocks: tuple[Block, ...]
+    visibility: Visibility = Visibility.EPHEMERAL
+    channel: str | None = None
+    user: str | None = None
+    post_id: int | None = None
+    thread_ref: str | None = None
+    summary: str = ""
+    meta: dict[str, str] = field(default_factory=dict)

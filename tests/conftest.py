@@ -1,0 +1,113 @@
+"""Shared fixtures: the bank, fresh migrated databases on SQLite and PostgreSQL, an engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.bank import Bank, load_bank
+from bot.config import Settings
+from bot.engine import Quiz, QuizEngine
+from bot.grading import KeyPointGrader
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from tests import postgres
+
+REPO = Path(__file__).resolve().parents[1]
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_bank(REPO / "questions")
+
+
+@pytest.fixture(scope="session")
+def grader() -> KeyPointGrader:
+    return KeyPointGrader()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[postgres.Server]:
+    try:
+        server = postgres.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    engine = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS mlquiz_template"))
+        connection.execute(sa.text("CREATE DATABASE mlquiz_template"))
+    engine.dispose()
+    upgrade(f"{server.url}/mlquiz_template")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each store."""
+    if request.param == "sqlite":
+        path = tmp_path / "mlquiz.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: postgres.Server = request.getfixturevalue("pg_server")
+    name = f"test_{next(_counter)}"
+    admin = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE mlquiz_template"))
+    yield f"{server.url}/{name}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "mlquiz.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+class FakeClock:
+    """A settable clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC))  # a Monday
+
+
+@pytest.fixture
+def engine(database_url: str, bank: Bank, grader: KeyPointGrader,
+           clock: FakeClock) -> Iterator[QuizEngine]:
+    db = Database(database_url)
+    yield QuizEngine(db, bank, grader, Settings(database_url=database_url), clock=clock)
+    db.dispose()
+
+
+@pytest.fixture
+def quiz(engine: QuizEngine) -> Quiz:
+    return Quiz(engine)
