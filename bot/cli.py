@@ -150,7 +150,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
-    return bench_main(args.output, args.quick, args.stores)
+    status: int = bench_main(args.output, args.quick, args.stores)
+    return status
 
 
 def parser() -> argparse.ArgumentParser:

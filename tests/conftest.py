@@ -15,9 +15,9 @@ from bot.bank import Bank, load_bank
 from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
 from bot.grading import KeyPointGrader
+from bot.store import throwaway as postgres
 from bot.store.db import Database
 from bot.store.migrate import upgrade
-from tests import postgres
 
 REPO = Path(__file__).resolve().parents[1]
 _counter = itertools.count()

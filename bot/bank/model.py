@@ -6,7 +6,14 @@ import ast
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from bot.bank.taxonomy import TOPICS, Category, Difficulty
 
@@ -89,7 +96,7 @@ class Question(Strict):
                 raise ValueError(f"coding questions need {', '.join(missing)}")
             name = self.function_name
             if name is None:
-                raise ValueError("entry_point must be a function signature like 'def f(x: int) -> int'")
+                raise ValueError("entry_point must be a signature like 'def f(x: int) -> int'")
             for field, code in (("starter", self.starter), ("reference_solution",
                                                              self.reference_solution)):
                 defined = {n.name for n in ast.parse(code or "").body
@@ -99,7 +106,8 @@ class Question(Strict):
         else:
             present = [name for name, value in coding_fields.items() if value]
             if present or self.test_setup:
-                raise ValueError(f"only coding questions take {', '.join(present or ['test_setup'])}")
+                names = ", ".join(present or ["test_setup"])
+                raise ValueError(f"only coding questions take {names}")
         return self
 
     @property

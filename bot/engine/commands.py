@@ -1,4 +1,4 @@
-"""`/mlquiz …` parsed once, here, for every adapter. Errors say what was wrong and the right form."""
+"""`/mlquiz …` parsed once for every adapter; errors say what was wrong and the right form."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ class QuizEngine:
         return self.bank.get(post.question_id)
 
     def _today_post(self, session: Session, channel: Channel, now: dt.datetime) -> Post | None:
-        tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+        tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
         day = now.astimezone(tz).date()
         return session.scalars(sa.select(Post).where(
             Post.channel_id == channel.id, Post.kind == "daily", Post.local_date == day)
@@ -91,7 +91,7 @@ class QuizEngine:
         with self.db.transaction() as session:
             channel = ensure_channel(session, place, now)
             schedule = self._schedule(session, channel, now)
-            tz = timing.zone(schedule.timezone) or dt.UTC
+            tz = timing.zone_or_utc(schedule.timezone)
             day = now.astimezone(tz).date()
             existing = session.scalars(sa.select(Post).where(
                 Post.channel_id == channel.id, Post.local_date == day)).one_or_none()
@@ -179,7 +179,7 @@ class QuizEngine:
                 Workspace.platform == platform, Post.state == "posted",
                 Post.reveal_at <= now)).all()
         for schedule, channel_ext, workspace_ext in rows:
-            tz = timing.zone(schedule.timezone) or dt.UTC
+            tz = timing.zone_or_utc(schedule.timezone)
             day = now.astimezone(tz).date()
             at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
             if not schedule.weekdays >> day.weekday() & 1:
@@ -327,7 +327,7 @@ class QuizEngine:
                     return [cards.info("This channel has no daily question yet. An admin can "
                                        "start one with `/mlquiz schedule 09:00 Europe/Berlin`, "
                                        "or try `/mlquiz ask` for a practice question.")]
-                tz = timing.zone(schedule.timezone) or dt.UTC
+                tz = timing.zone_or_utc(schedule.timezone)
                 at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
                 upcoming = timing.next_post_times(at, schedule.weekdays, tz, now, 1)
                 when = (f"{upcoming[0].astimezone(tz):%a %H:%M} {schedule.timezone} "
@@ -396,7 +396,7 @@ class QuizEngine:
         with self.db.transaction() as session:
             channel = ensure_channel(session, event.place, now)
             user = ensure_user(session, channel.workspace_id, event.actor, now)
-            tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+            tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             scope_id = channel.id if parsed.scope == "channel" else channel.workspace_id
             rows, you = leaderboard_rows(session, parsed.scope, scope_id, parsed.period,
@@ -431,7 +431,7 @@ class QuizEngine:
         with self.db.transaction() as session:
             channel = ensure_channel(session, event.place, now)
             user = ensure_user(session, channel.workspace_id, event.actor, now)
-            tz = timing.zone(self._schedule(session, channel, now).timezone) or dt.UTC
+            tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             lines = []
             for period, label in (("week", "This week"), ("month", "This month"),
@@ -576,7 +576,7 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
 
 
 def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
-    tz = timing.zone(schedule.timezone) or dt.UTC
+    tz = timing.zone_or_utc(schedule.timezone)
     at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
     upcoming = timing.next_post_times(at, schedule.weekdays, tz, now, 3)
     mix = ", ".join(f"{c}×{w}" for c, w in schedule.categories.items()) or "all categories"

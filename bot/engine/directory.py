@@ -16,13 +16,13 @@ from bot.store.upsert import insert_ignore
 
 
 def ensure_channel(session: Session, place: Place, now: dt.datetime) -> Channel:
-    insert_ignore(session, Workspace.__table__, {
+    insert_ignore(session, Workspace, {
         "platform": place.platform, "external_id": place.workspace_id,
         "name": clean_name(place.workspace_name or place.workspace_id, 200), "created_at": now,
     }, ["platform", "external_id"])
     workspace_id = session.scalars(sa.select(Workspace.id).where(
         Workspace.platform == place.platform, Workspace.external_id == place.workspace_id)).one()
-    insert_ignore(session, Channel.__table__, {
+    insert_ignore(session, Channel, {
         "workspace_id": workspace_id, "external_id": place.channel_id,
         "name": clean_name(place.channel_name or place.channel_id, 200), "created_at": now,
     }, ["workspace_id", "external_id"])
@@ -38,7 +38,7 @@ def find_channel(session: Session, place: Place) -> Channel | None:
 
 def ensure_user(session: Session, workspace_id: int, actor: Actor, now: dt.datetime) -> User:
     name = clean_name(actor.name or actor.user_id)
-    insert_ignore(session, User.__table__, {
+    insert_ignore(session, User, {
         "workspace_id": workspace_id, "external_id": actor.user_id, "display_name": name,
         "opted_out": False, "created_at": now,
     }, ["workspace_id", "external_id"])

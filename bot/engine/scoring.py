@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.bank import Difficulty
 from bot.engine.timing import period_start
-from bot.store.models import Post, Streak, Tally
+from bot.store.models import Answer, Channel, Post, Streak, Tally
 from bot.store.upsert import insert_or_add
 
 PARTICIPATION_POINTS = 1
@@ -27,7 +27,7 @@ def add_to_tallies(session: Session, *, channel_id: int, workspace_id: int, user
                    day: dt.date, points: int) -> None:
     for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id)):
         for period in PERIODS:
-            insert_or_add(session, Tally.__table__, {
+            insert_or_add(session, Tally, {
                 "scope": scope, "scope_id": scope_id, "period": period,
                 "period_start": period_start(period, day), "user_id": user_id,
                 "points": points, "answers": 1,
@@ -45,8 +45,11 @@ def _daily_dates(session: Session, channel_id: int, before: dt.date | None = Non
 
 
 def extend_streak(session: Session, channel_id: int, user_id: int, day: dt.date) -> Streak:
-    """Record that the user answered the daily post of `day`. Days without a post never
-    break a streak: it continues when the previous *post* was answered."""
+    """Record that the user answered the daily post of `day`.
+
+    Days without a post never break a streak: it continues when the previous *post* was
+    answered, however many days ago that was.
+    """
     streak = session.scalars(sa.select(Streak).where(
         Streak.channel_id == channel_id, Streak.user_id == user_id).with_for_update()
     ).one_or_none()
@@ -87,3 +90,31 @@ def view_streak(session: Session, channel_id: int, user_id: int) -> StreakView:
     if still_open and len(latest) > 1 and latest[1].local_date == streak.last_date:
         return StreakView(streak.current, streak.best, streak.last_date, False, True)
     return StreakView(0, streak.best, streak.last_date, False, False)
+
+
+def rebuild_tallies(session: Session, batch: int = 50_000) -> int:
+    """Recompute every leaderboard tally from the scoring answers (repair and bulk loads).
+
+    Returns the number of tally rows written.
+    """
+    totals: dict[tuple[str, int, str, dt.date, int], list[int]] = {}
+    rows = session.execute(
+        sa.select(Answer.user_id, Post.channel_id, Channel.workspace_id, Post.local_date,
+                  Answer.points)
+        .join(Post, Post.id == Answer.post_id).join(Channel, Channel.id == Post.channel_id)
+        .where(Answer.scoring_slot == 1, Post.local_date.is_not(None))
+        .execution_options(yield_per=batch))
+    for user_id, channel_id, workspace_id, day, points in rows:
+        assert day is not None
+        for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id)):
+            for period in PERIODS:
+                key = (scope, scope_id, period, period_start(period, day), user_id)
+                entry = totals.setdefault(key, [0, 0])
+                entry[0] += points
+                entry[1] += 1
+    session.execute(sa.delete(Tally))
+    items = [{"scope": k[0], "scope_id": k[1], "period": k[2], "period_start": k[3],
+              "user_id": k[4], "points": v[0], "answers": v[1]} for k, v in totals.items()]
+    for start in range(0, len(items), batch):
+        session.execute(sa.insert(Tally), items[start:start + batch])
+    return len(items)

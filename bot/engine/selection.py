@@ -13,7 +13,6 @@ from collections.abc import Collection, Sequence
 
 from bot.bank import Bank, Category, Question
 
-
 # A newcomer's first questions: explain a concept, reason through a scenario, then the rest.
 FIRST_ORDER = (Category.CONCEPT, Category.SCENARIO, Category.CODING, Category.BEHAVIORAL,
                Category.PROJECT)

@@ -65,10 +65,16 @@ def zone(name: str) -> ZoneInfo | None:
         return None
 
 
+def zone_or_utc(name: str) -> dt.tzinfo:
+    """The zone of a stored schedule; names there were validated, UTC guards the impossible."""
+    return zone(name) or dt.UTC
+
+
 def suggest_zones(name: str, limit: int = 3) -> list[str]:
     """Close IANA names for a mistyped zone: by city name first, then by spelling."""
     wanted = name.strip().lower().replace(" ", "_")
-    by_city = [z for z in _zone_names() if z.lower().rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]]
+    city = wanted.rsplit("/", 1)[-1]
+    by_city = [z for z in _zone_names() if z.lower().rsplit("/", 1)[-1] == city]
     lowered = {z.lower(): z for z in _zone_names()}
     close = [lowered[z] for z in difflib.get_close_matches(wanted, list(lowered), n=limit,
                                                           cutoff=0.6)]
@@ -78,18 +84,21 @@ def suggest_zones(name: str, limit: int = 3) -> list[str]:
     return list(dict.fromkeys(by_city + close))[:limit]
 
 
-def local_date(now: dt.datetime, tz: ZoneInfo) -> dt.date:
+def local_date(now: dt.datetime, tz: dt.tzinfo) -> dt.date:
     return now.astimezone(tz).date()
 
 
-def post_datetime(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
-    """The UTC instant of a local post time. A time skipped by a DST jump resolves to the
-    instant the clocks jumped over it (02:30 on a spring-forward night posts at 03:30);
-    a repeated time posts at its first occurrence."""
+def post_datetime(day: dt.date, at: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    """The UTC instant of a local post time.
+
+    A time skipped by a DST jump resolves to the instant the clocks jumped over it (02:30 on
+    a spring-forward night posts at 03:30 new time); a repeated time posts at its first
+    occurrence.
+    """
     return dt.datetime.combine(day, at, tzinfo=tz).astimezone(dt.UTC)
 
 
-def next_post_times(at: dt.time, weekdays: int, tz: ZoneInfo, after: dt.datetime,
+def next_post_times(at: dt.time, weekdays: int, tz: dt.tzinfo, after: dt.datetime,
                     count: int = 3) -> list[dt.datetime]:
     """The next `count` post instants strictly after `after`."""
     times: list[dt.datetime] = []

@@ -50,7 +50,7 @@ def _vectorizer() -> FeatureUnion:
 def _normalize(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return matrix / norms
+    return np.asarray(matrix / norms, dtype=np.float64)
 
 
 class KeyPointGrader:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -27,14 +26,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> object:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use aware UTC datetimes")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(self, value: object, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
@@ -128,8 +127,11 @@ class Post(Base):
 
 
 class Answer(Base):
-    """One submitted answer. `scoring_slot` is 1 for the scoring answer and NULL otherwise, so
-    the unique constraint allows exactly one scoring answer per user and post, even under races."""
+    """One submitted answer.
+
+    `scoring_slot` is 1 for the scoring answer and NULL otherwise, so the unique constraint
+    allows exactly one scoring answer per user and post, even when answers race.
+    """
 
     __tablename__ = "answers"
     __table_args__ = (

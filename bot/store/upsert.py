@@ -5,28 +5,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.store.models import Base
 
-def _insert(session: Session, table: Any) -> Any:
+
+def _insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def insert_ignore(session: Session, table: Any, values: Mapping[str, Any],
+def insert_ignore(session: Session, model: type[Base], values: Mapping[str, Any],
                   conflict: Sequence[str]) -> None:
     """Insert a row unless one with the same `conflict` columns exists."""
-    session.execute(_insert(session, table).values(**values)
+    session.execute(_insert(session, model).values(**values)
                     .on_conflict_do_nothing(index_elements=list(conflict)))
 
 
-def insert_or_add(session: Session, table: Any, values: Mapping[str, Any],
+def insert_or_add(session: Session, model: type[Base], values: Mapping[str, Any],
                   conflict: Sequence[str], add: Sequence[str]) -> None:
     """Insert a row, or add the `add` columns of `values` to the existing row's."""
-    statement = _insert(session, table).values(**values)
+    statement = _insert(session, model).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict),
-        set_={name: getattr(table.c, name) + statement.excluded[name] for name in add},
+        set_={name: statement.table.c[name] + statement.excluded[name] for name in add},
     )
     session.execute(statement)

@@ -1,4 +1,5 @@
 from alembic import context
+
 from bot.store.db import create_db_engine
 from bot.store.models import Base
 

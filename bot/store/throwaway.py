@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the test session, started from the installed binaries.
+"""A throwaway PostgreSQL server for tests and benchmarks, started from the installed binaries.
 
 PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user
 (through `runuser`). `MLQUIZ_TEST_POSTGRES_URL` skips all this and uses a given server.
@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = ("PostgreSQL server binaries are needed for the store tests: run `make test` "
+INSTALL_HINT = ("PostgreSQL server binaries are needed here: run `make test` "
                 "(it installs them) or `apt-get install -y postgresql`, or set "
                 "MLQUIZ_TEST_POSTGRES_URL to a server you run.")
 

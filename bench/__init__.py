@@ -1,0 +1,1 @@
+"""Benchmarks (`mlquiz bench`): each prints numbers against a target and lands in a JSON report."""

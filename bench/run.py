@@ -1,0 +1,266 @@
+"""Store benchmarks on SQLite and PostgreSQL.
+
+- live answers: 10,000 users answer one daily post through the engine (grading included);
+- bulk load: 1,000,000 scoring answers of 10,000 users, then the leaderboard tallies rebuilt;
+- leaderboard: the weekly board (top 10 plus the caller's rank) over that data, p50 and p95.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.bank import load_bank
+from bot.config import Settings
+from bot.engine import Actor, Answer, Place, QuizEngine
+from bot.engine.core import leaderboard_rows
+from bot.engine.scoring import rebuild_tallies
+from bot.engine.timing import week_start
+from bot.grading import KeyPointGrader
+from bot.store import throwaway
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from bot.store.models import Answer as AnswerRow
+from bot.store.models import Channel, Post, User, Workspace
+
+
+@dataclass(frozen=True)
+class Sizes:
+    users: int
+    answers: int
+    live_answers: int
+    board_runs: int
+
+
+FULL = Sizes(users=10_000, answers=1_000_000, live_answers=10_000, board_runs=300)
+QUICK = Sizes(users=500, answers=20_000, live_answers=200, board_runs=50)
+
+
+@dataclass(frozen=True)
+class Result:
+    store: str
+    name: str
+    value: float
+    unit: str
+    target: str
+    ok: bool | None
+    detail: str = ""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+@contextmanager
+def store_url(store: str) -> Iterator[str]:
+    if store == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="mlquiz-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    given = os.environ.get("MLQUIZ_BENCH_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    server = throwaway.start()
+    try:
+        admin = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("CREATE DATABASE bench"))
+        admin.dispose()
+        yield f"{server.url}/bench"
+    finally:
+        server.stop()
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def bench_live_answers(url: str, store: str, sizes: Sizes) -> list[Result]:
+    bank = load_bank()
+    db = Database(url)
+    clock = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    engine = QuizEngine(db, bank, KeyPointGrader(), Settings(database_url=url), clock=clock)
+    place = Place("bench", "live", "live-channel")
+    engine.post_daily(place)
+    with db.transaction() as session:
+        question = bank.get(session.scalars(sa.select(Post.question_id)).one())
+    assert question is not None
+    texts = [question.model_answer, " ".join(p.text for p in question.key_points[:2]),
+             "I am not sure, but I think it depends on the data.", question.key_points[0].text]
+    latencies = []
+    started = time.perf_counter()
+    for i in range(sizes.live_answers):
+        event = Answer(f"live-{i}", Actor(f"u{i}", f"User {i}"), place, texts[i % len(texts)])
+        t0 = time.perf_counter()
+        replies = engine.answer(event)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert replies and replies[0].kind == "feedback", replies
+    total = time.perf_counter() - started
+    with db.transaction() as session:
+        recorded = session.scalar(sa.select(sa.func.count()).select_from(AnswerRow))
+    db.dispose()
+    assert recorded == sizes.live_answers
+    return [
+        Result(store, "live answers: throughput", sizes.live_answers / total, "answers/s", "", None,
+               f"{sizes.live_answers:,} users, one post, graded and recorded sequentially"),
+        Result(store, "live answers: p50 latency", statistics.median(latencies), "ms", "", None),
+        Result(store, "live answers: p95 latency", percentile(latencies, 0.95), "ms", "", None),
+    ]
+
+
+def _copy_rows(url: str, db: Database, rows: list[dict[str, object]]) -> None:
+    """Bulk insert answers: COPY on PostgreSQL, executemany on SQLite."""
+    if db.dialect != "postgresql":
+        with db.transaction() as session:
+            session.execute(sa.insert(AnswerRow), rows)
+        return
+    columns = list(rows[0])
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY answers ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def bench_load_and_board(url: str, store: str, sizes: Sizes) -> list[Result]:
+    rng = random.Random(7)
+    db = Database(url)
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    days = max(1, sizes.answers // sizes.users)
+    first_day = dt.date(2026, 3, 2) - dt.timedelta(days=days - 1)
+    started = time.perf_counter()
+    with db.transaction() as session:
+        workspace = Workspace(platform="bench", external_id="board", name="Bench",
+                              created_at=now)
+        session.add(workspace)
+        session.flush()
+        channel = Channel(workspace_id=workspace.id, external_id="board", name="board",
+                          created_at=now)
+        session.add(channel)
+        session.flush()
+        session.execute(sa.insert(User), [
+            {"workspace_id": workspace.id, "external_id": f"u{i}", "display_name": f"User {i}",
+             "opted_out": i % 50 == 0, "created_at": now} for i in range(sizes.users)])
+        user_ids = list(session.scalars(sa.select(User.id).where(
+            User.workspace_id == workspace.id).order_by(User.id)))
+        session.execute(sa.insert(Post), [
+            {"channel_id": channel.id, "question_id": "bias-variance-tradeoff", "kind": "daily",
+             "local_date": first_day + dt.timedelta(days=d), "state": "revealed",
+             "claimed_at": now, "posted_at": now} for d in range(days)])
+        post_ids = list(session.scalars(sa.select(Post.id).where(
+            Post.channel_id == channel.id).order_by(Post.local_date)))
+        channel_id, workspace_id = channel.id, workspace.id
+    chunk: list[dict[str, object]] = []
+    written = 0
+    for post_id in post_ids:
+        for user_id in user_ids:
+            if written >= sizes.answers:
+                break
+            score = rng.random()
+            chunk.append({
+                "delivery_id": f"bulk-{post_id}-{user_id}", "post_id": post_id,
+                "user_id": user_id, "text": "bulk answer", "is_code": False, "score": score,
+                "covered": "[]" if db.dialect == "postgresql" else [],
+                "missed": "[]" if db.dialect == "postgresql" else [],
+                "feedback": "", "points": 1 + round(score * 10), "scoring_slot": 1,
+                "practice": False, "created_at": now})
+            written += 1
+            if len(chunk) == 50_000:
+                _copy_rows(url, db, chunk)
+                chunk = []
+    if chunk:
+        _copy_rows(url, db, chunk)
+    inserted = time.perf_counter() - started
+    with db.transaction() as session:
+        tallies = rebuild_tallies(session)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("ANALYZE"))
+    load_total = time.perf_counter() - started
+    results = [
+        Result(store, "bulk load: 1M answers + tallies" if sizes is FULL else "bulk load",
+               load_total, "s", "< 60 s", load_total < 60,
+               f"{written:,} answers, {sizes.users:,} users, insert {inserted:.1f} s, "
+               f"{tallies:,} tally rows rebuilt"),
+    ]
+    last_day = first_day + dt.timedelta(days=days - 1)
+    probe_user = user_ids[len(user_ids) // 2]
+    boards: dict[str, Callable[[], object]] = {
+        "week": lambda: _board(db, "channel", channel_id, "week", week_start(last_day),
+                               probe_user),
+        "all": lambda: _board(db, "channel", channel_id, "all", dt.date(1970, 1, 1), probe_user),
+        "workspace-week": lambda: _board(db, "workspace", workspace_id, "week",
+                                         week_start(last_day), probe_user),
+    }
+    for name, run in boards.items():
+        run()  # warm the cache
+        timings = []
+        for _ in range(sizes.board_runs):
+            t0 = time.perf_counter()
+            run()
+            timings.append((time.perf_counter() - t0) * 1000)
+        target_ok = statistics.median(timings) < 20
+        results.append(Result(store, f"leaderboard {name}: p50", statistics.median(timings), "ms",
+                              "< 20 ms", target_ok, f"p95 {percentile(timings, 0.95):.2f} ms, "
+                              f"{sizes.board_runs} runs"))
+    db.dispose()
+    return results
+
+
+def _board(db: Database, scope: str, scope_id: int, period: str, start: dt.date,
+           user_id: int) -> object:
+    with db.transaction() as session:
+        return leaderboard_rows(session, scope, scope_id, period, start, user_id)
+
+
+def machine() -> dict[str, object]:
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+
+
+def main(output: str, quick: bool, stores: str) -> int:
+    sizes = QUICK if quick else FULL
+    results: list[Result] = []
+    for store in [s.strip() for s in stores.split(",") if s.strip()]:
+        if store not in ("sqlite", "postgresql"):
+            print(f"unknown store {store!r}; use sqlite and/or postgresql")
+            return 1
+        with store_url(store) as url:
+            upgrade(url)
+            results += bench_live_answers(url, store, sizes)
+            results += bench_load_and_board(url, store, sizes)
+    table = io.StringIO()
+    table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
+    for r in results:
+        ok = "" if r.ok is None else ("yes" if r.ok else "NO")
+        table.write(f"{r.store:<11} {r.name:<36} {r.value:>12.2f}  {r.unit:<10} {r.target:<9} "
+                    f"{ok}\n")
+    print(table.getvalue(), end="")
+    report = {"machine": machine(), "sizes": asdict(sizes),
+              "results": [asdict(r) for r in results]}
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(json.dumps(report, indent=2))
+    print(f"report written to {output}")
+    return 0 if all(r.ok is not False for r in results) else 1
