@@ -30,7 +30,8 @@ class Quiz:
         try:
             return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
         except Exception as exc:  # a user never sees a traceback; the operator gets one line
-            log.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+            reason = (str(exc).strip().splitlines() or [""])[0][:300]
+            log.error("%s failed: %s: %s", what, type(exc).__name__, reason)
             log.debug("traceback", exc_info=True)
             return [cards.error(SORRY)]
 

@@ -1,0 +1,80 @@
+"""Bad input gets a clear message, nothing half-stored, and the bot keeps going."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from bot.engine import Actor, Quiz, QuizEngine
+from bot.engine import Command as CommandEvent
+from bot.render import render_plain
+from bot.store.models import Answer, Schedule, User
+from tests.engine.helpers import PLACE, answer, command, member, only, text_of
+
+
+def answers_stored(engine: QuizEngine) -> int:
+    with engine.db.transaction() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(Answer)) or 0
+
+
+def test_empty_and_oversized_answers_are_refused(engine: QuizEngine) -> None:
+    command(engine, "post")
+    for text in ("", "   \n\t ", "\x00\x07\x1b[31m"):
+        replies = answer(engine, text, member("Ann"))
+        assert replies[0].kind == "error" and "empty" in text_of(replies)
+    huge = answer(engine, "word " * 2000, member("Ann"))
+    assert huge[0].kind == "error" and "limit is 8,000" in text_of(huge)
+    assert "Nothing was recorded" in text_of(huge)
+    assert answers_stored(engine) == 0
+    assert only(answer(engine, "Bias is underfitting.", member("Ann")), "feedback")
+
+
+def test_control_characters_are_stripped_before_storing(engine: QuizEngine) -> None:
+    command(engine, "post")
+    answer(engine, "Bias\x1b[2J is \x00under\u202efitting.\r\nOK", member("Bea"))
+    with engine.db.transaction() as session:
+        stored = session.scalars(sa.select(Answer.text)).one()
+    assert stored == "Bias is underfitting.\nOK"
+
+
+def test_mentions_in_names_never_ping(engine: QuizEngine) -> None:
+    command(engine, "post")
+    for i, name in enumerate(("@everyone", "<!here>", "@channel\x00", "*bold* `x`")):
+        answer(engine, "Bias is underfitting.", Actor(f"u{i}", name))
+    board = render_plain(only(command(engine, "leaderboard"), "leaderboard"))
+    assert "@everyone" not in board and "<!here>" not in board and "@channel" not in board
+    with engine.db.transaction() as session:
+        names = session.scalars(sa.select(User.display_name).order_by(User.id)).all()
+    assert "@everyone" not in names and "<!here>" not in names
+
+
+def test_unknown_subcommand_keeps_state(engine: QuizEngine) -> None:
+    command(engine, "schedule 09:00 Europe/Berlin")
+    assert command(engine, "schedule 09:00 Nowhere/City")[0].kind == "error"
+    with engine.db.transaction() as session:
+        assert session.scalars(sa.select(Schedule.timezone)).one() == "Europe/Berlin"
+
+
+def test_schedule_pause_resume(engine: QuizEngine) -> None:
+    assert "no daily question yet" in text_of(command(engine, "schedule"))
+    assert "no schedule to pause" in text_of(command(engine, "pause"))
+    saved = text_of(command(engine, "schedule 07:30 America/New_York mon-fri reveal=2h"))
+    assert "Schedule saved" in saved and "07:30 America/New_York" in saved
+    assert "local" in saved and "UTC" in saved and saved.count(" UTC") >= 3
+    assert "paused here" in text_of(command(engine, "pause"))
+    assert "Paused." in text_of(command(engine, "schedule"))
+    command(engine, "resume")
+    assert "Paused." not in text_of(command(engine, "schedule"))
+
+
+async def test_a_broken_database_gives_a_short_apology_and_one_log_line(
+        engine: QuizEngine, caplog: pytest.LogCaptureFixture) -> None:
+    quiz = Quiz(engine)
+    with engine.db.transaction() as session:
+        session.execute(sa.text("DROP TABLE deliveries"))
+    replies = await quiz.command(CommandEvent("x1", member("Cy"), PLACE, "today"))
+    assert replies[0].kind == "error" and "Something went wrong" in text_of(replies)
+    assert "Traceback" not in text_of(replies) and "deliveries" not in text_of(replies)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "command failed" in errors[0].getMessage()
+    assert "\n" not in errors[0].getMessage()

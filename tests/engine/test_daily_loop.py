@@ -1,0 +1,178 @@
+"""The daily loop on both stores: post once, answer, score once, reveal, practice after."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from bot.engine import QuizEngine
+from bot.render import Visibility
+from bot.store.models import Answer, Post
+from tests.conftest import FakeClock
+from tests.engine.helpers import ADMIN, PLACE, answer, command, member, only, text_of
+
+
+def post_today(engine: QuizEngine) -> int:
+    card = only(command(engine, "post"), "question")
+    assert card.visibility is Visibility.CHANNEL and card.post_id is not None
+    engine.mark_posted(card.post_id, f"msg-{card.post_id}")
+    return card.post_id
+
+
+def model_answer(engine: QuizEngine, post_id: int) -> str:
+    with engine.db.transaction() as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        question = engine.bank.get(post.question_id)
+    assert question is not None
+    return question.model_answer
+
+
+def test_post_only_once_per_local_day(engine: QuizEngine, clock: FakeClock) -> None:
+    post_today(engine)
+    again = command(engine, "post")
+    assert [r.kind for r in again] == ["info"]
+    assert "already posted" in text_of(again)
+    clock.advance(hours=23)  # still Monday in UTC? 08:00 + 23 h = Tuesday 07:00
+    assert only(command(engine, "post"), "question")
+    with engine.db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Post)) == 2
+
+
+def test_post_never_posts_coding_without_code_runs(engine: QuizEngine, clock: FakeClock) -> None:
+    categories = set()
+    for _ in range(20):
+        card = only(command(engine, "post"), "question")
+        with engine.db.transaction() as session:
+            post = session.get(Post, card.post_id)
+            assert post is not None
+            question = engine.bank.get(post.question_id)
+        assert question is not None
+        categories.add(question.category.value)
+        clock.advance(days=1)
+    assert "coding" not in categories
+    assert categories == {"concept", "scenario", "project", "behavioral"}
+
+
+def test_first_answer_scores_revisions_do_not(engine: QuizEngine) -> None:
+    post_id = post_today(engine)
+    bob = member("Bob")
+    first = only(answer(engine, "It depends on the data, I guess.", bob), "feedback")
+    better = only(answer(engine, model_answer(engine, post_id), bob), "feedback")
+    assert "Revision" in text_of([better])
+    with engine.db.transaction() as session:
+        rows = session.execute(sa.select(Answer.points, Answer.scoring_slot)
+                               .order_by(Answer.id)).all()
+    assert rows[0].scoring_slot == 1 and rows[0].points >= 1
+    assert f"+{rows[0].points} points" in text_of([first])
+    assert rows[1].scoring_slot is None and rows[1].points == 0
+
+
+def test_duplicate_delivery_is_recorded_once(engine: QuizEngine) -> None:
+    post_today(engine)
+    carol = member("Carol")
+    assert answer(engine, "Bias is underfitting.", carol, delivery_id="evt-1")
+    assert answer(engine, "Bias is underfitting.", carol, delivery_id="evt-1") == []
+    with engine.db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+
+
+def test_concurrent_first_answers_score_once(engine: QuizEngine) -> None:
+    post_today(engine)
+    dave = member("Dave")
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def go(i: int) -> None:
+        barrier.wait()
+        results.append(answer(engine, f"Answer number {i} about variance and bias.", dave))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.db.transaction() as session:
+        slots = session.scalars(sa.select(Answer.scoring_slot)).all()
+    assert len(slots) == 4
+    assert slots.count(1) == 1
+
+
+def test_thread_reply_finds_post_by_message_ref(engine: QuizEngine) -> None:
+    post_id = post_today(engine)
+    replies = answer(engine, "Variance is overfitting to noise.", member("Erin"),
+                     thread_ref=f"msg-{post_id}")
+    assert only(replies, "feedback").meta["post_id"] == str(post_id)
+    assert answer(engine, "hello", member("Erin"), thread_ref="unrelated-thread") == []
+
+
+def test_reveal_shows_model_answer_intent_and_top_answers(engine: QuizEngine) -> None:
+    post_id = post_today(engine)
+    text = model_answer(engine, post_id)
+    answer(engine, text, member("Grace"))
+    answer(engine, "No idea.", member("Heidi"))
+    hidden = member("Ivan")
+    command(engine, "optout", hidden)
+    answer(engine, text, hidden)
+    replies = command(engine, "reveal")
+    reveal = only(replies, "reveal")
+    assert reveal.visibility is Visibility.THREAD and reveal.thread_ref == f"msg-{post_id}"
+    rendered = text_of([reveal])
+    assert "What the interviewer was really asking" in rendered
+    assert "Model answer" in rendered and "Key points" in rendered
+    assert "Grace" in rendered and "Ivan" not in rendered
+    assert "3 answers" in rendered
+    # After the reveal, answers are practice: feedback, no points.
+    assert "no open question" in text_of(answer(engine, text, member("Judy")))
+    practice = answer(engine, text, member("Judy"), post_id=post_id)
+    assert "Practice answer" in text_of(practice)
+    with engine.db.transaction() as session:
+        judy_points = session.scalars(sa.select(Answer.points).order_by(Answer.id.desc())).first()
+    assert judy_points == 0
+    assert "no open daily question" in text_of(command(engine, "reveal"))
+
+
+def test_no_open_question_is_explained(engine: QuizEngine) -> None:
+    assert "no open question" in text_of(answer(engine, "my answer", member("Ken")))
+
+
+def test_members_cannot_run_admin_commands(engine: QuizEngine) -> None:
+    for name in ("post", "reveal", "pause", "resume", "schedule 09:00 Europe/Berlin"):
+        replies = command(engine, name, member("Mallory"))
+        assert replies[0].kind == "error" and "admins" in text_of(replies)
+    with engine.db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+def test_admin_is_not_needed_for_member_commands(engine: QuizEngine) -> None:
+    for name in ("help", "today", "leaderboard", "streak", "me", "optout", "optin"):
+        replies = command(engine, name, member("Nia"))
+        assert replies and replies[0].kind != "error", name
+    assert "help" in [r.kind for r in command(engine, "", ADMIN)]
+
+
+def test_hint_and_how_buttons(engine: QuizEngine) -> None:
+    from bot.engine import Action
+    from bot.engine.cards import ACTION_ANSWER, ACTION_HINT, ACTION_HOW
+
+    post_id = post_today(engine)
+    for action_id, kind in ((ACTION_HINT, "hint"), (ACTION_HOW, "how"),
+                            (ACTION_ANSWER, "open_answer_form")):
+        replies = engine.action(Action(f"a-{action_id}", member("Olga"), PLACE, action_id,
+                                       str(post_id)))
+        assert replies[0].kind in (kind, "info"), replies
+    assert command(engine, "hint", member("Olga"))[0].kind in ("hint", "info")
+
+
+def test_practice_question_with_filters(engine: QuizEngine) -> None:
+    card = only(command(engine, "ask scenario", member("Pat")), "question")
+    assert card.visibility is Visibility.EPHEMERAL
+    rendered = text_of([card])
+    assert "Category: scenario" in rendered
+    feedback = only(answer(engine, "I would check the data pipeline first.", member("Pat")),
+                    "feedback")
+    assert "Practice answer" in text_of([feedback])
+    assert "not a category" in text_of(command(engine, "ask scenaro", member("Pat")))
+    assert "Did you mean `scenario`" in text_of(command(engine, "ask scenaro", member("Pat")))
+    assert "disabled" in text_of(command(engine, "ask coding", member("Pat")))

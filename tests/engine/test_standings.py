@@ -1,0 +1,126 @@
+"""Points, leaderboards and streaks in local days, on both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from bot.bank import Difficulty
+from bot.engine import Place, QuizEngine
+from bot.engine.scoring import points_for, rebuild_tallies
+from bot.store.models import Tally
+from tests.conftest import FakeClock
+from tests.engine.helpers import ADMIN, PLACE, answer, command, member, only, text_of
+
+
+def daily(engine: QuizEngine, place: Place = PLACE) -> int:
+    card = only(command(engine, "post", ADMIN, place), "question")
+    assert card.post_id is not None
+    engine.mark_posted(card.post_id, f"m{card.post_id}")
+    return card.post_id
+
+
+def test_points_reward_showing_up_and_quality() -> None:
+    assert points_for(0.0, Difficulty.EASY) == 1
+    assert points_for(1.0, Difficulty.EASY) == 6
+    assert points_for(1.0, Difficulty.HARD) == 16
+    assert points_for(0.5, Difficulty.MEDIUM) == 6
+
+
+def test_leaderboard_ranks_ties_and_hides_opted_out(engine: QuizEngine) -> None:
+    daily(engine)
+    for name in ("Zed", "Amy", "Bo"):
+        answer(engine, "No idea at all.", member(name))  # equal points
+    command(engine, "optout", member("Bo"))
+    board = only(command(engine, "leaderboard", member("Zed")), "leaderboard")
+    rendered = text_of([board])
+    assert "Bo" not in rendered
+    lines = [line for line in rendered.splitlines() if "pts" in line]
+    # equal points share the rank; ties listed in a stable order (who joined first)
+    assert lines[0].lstrip(" •").startswith("🥇 Zed") and lines[1].lstrip(" •").startswith("🥇 Amy")
+    assert "← you" in lines[0]
+
+
+def test_leaderboard_periods_and_scopes(engine: QuizEngine, clock: FakeClock) -> None:
+    other = Place("test", "w1", "c2", "Workspace", "random")
+    daily(engine)
+    daily(engine, other)
+    answer(engine, "Bias is underfitting.", member("Uma"))
+    answer(engine, "Variance is overfitting.", member("Uma"), other)
+    clock.advance(days=7)  # next week
+    daily(engine)
+    answer(engine, "Bias is underfitting.", member("Vic"))
+    week = text_of(command(engine, "leaderboard week", member("Uma")))
+    assert "Vic" in week and "Uma" not in week.split("You:")[0]
+    month = text_of(command(engine, "leaderboard month", member("Uma")))
+    assert "Uma" in month and "Vic" in month
+    workspace = text_of(command(engine, "leaderboard all workspace", member("Uma")))
+    assert "2 answers" in workspace  # Uma answered in two channels
+    assert "not a period" in text_of(command(engine, "leaderboard yearly", member("Uma")))
+
+
+def test_tallies_can_be_rebuilt_from_answers(engine: QuizEngine, clock: FakeClock) -> None:
+    for day in range(3):
+        daily(engine)
+        answer(engine, "Bias is underfitting and variance is overfitting.", member("Wes"))
+        answer(engine, "It depends.", member("Xia"))
+        clock.advance(days=1)
+    with engine.db.transaction() as session:
+        before = sorted(session.execute(sa.select(Tally.scope, Tally.period, Tally.period_start,
+                                                  Tally.user_id, Tally.points,
+                                                  Tally.answers)).all())
+        rebuild_tallies(session)
+    with engine.db.transaction() as session:
+        after = sorted(session.execute(sa.select(Tally.scope, Tally.period, Tally.period_start,
+                                                 Tally.user_id, Tally.points,
+                                                 Tally.answers)).all())
+    assert before == after and len(before) > 0
+
+
+def test_streak_counts_posts_not_calendar_days(engine: QuizEngine, clock: FakeClock) -> None:
+    command(engine, "schedule 09:00 UTC mon,wed,fri")
+    yan = member("Yan")
+    for _ in range(3):  # Mon, Wed, Fri: the days between have no post and break nothing
+        daily(engine)
+        feedback = answer(engine, "Bias is underfitting.", yan)
+        clock.advance(days=2)
+    assert "Streak: 3 days" in text_of(feedback)
+    assert "3 daily questions in a row" in text_of(command(engine, "streak", yan))
+
+
+def test_missing_a_post_breaks_the_streak(engine: QuizEngine, clock: FakeClock) -> None:
+    zoe = member("Zoe")
+    daily(engine)
+    answer(engine, "Bias is underfitting.", zoe)
+    clock.advance(days=1)
+    daily(engine)
+    answer(engine, "Bias is underfitting.", zoe)
+    clock.advance(days=1)
+    daily(engine)
+    # not answered yet: still alive, at risk
+    assert "keep it alive" in text_of(command(engine, "streak", zoe))
+    command(engine, "reveal")
+    clock.advance(days=1)
+    daily(engine)
+    assert "streak ended" in text_of(command(engine, "streak", zoe))
+    assert "Streak: 1 day." in text_of(answer(engine, "Bias is underfitting.", zoe))
+    assert "best: 2" in text_of(command(engine, "streak", zoe))
+
+
+def test_me_summarises_points_rank_and_streak(engine: QuizEngine) -> None:
+    daily(engine)
+    answer(engine, "Bias is underfitting.", member("Abe"))
+    mine = text_of(command(engine, "me", member("Abe")))
+    assert "This week:" in mine and "#1" in mine and "Streak: 1" in mine
+
+
+def test_local_days_follow_the_channel_time_zone(engine: QuizEngine, clock: FakeClock) -> None:
+    # 08:00 UTC Monday is already Monday evening in Auckland; 13:00 UTC is Tuesday there.
+    command(engine, "schedule 09:00 Pacific/Auckland daily")
+    first = only(command(engine, "post"), "question")
+    clock.now = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.UTC)  # 23:30 Monday NZDT
+    assert "already posted" in text_of(command(engine, "post"))
+    clock.now = dt.datetime(2026, 3, 2, 11, 30, tzinfo=dt.UTC)  # 00:30 Tuesday NZDT
+    second = only(command(engine, "post"), "question")
+    assert first.post_id != second.post_id
