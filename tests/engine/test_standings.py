@@ -61,7 +61,7 @@ def test_leaderboard_periods_and_scopes(engine: QuizEngine, clock: FakeClock) ->
 
 
 def test_tallies_can_be_rebuilt_from_answers(engine: QuizEngine, clock: FakeClock) -> None:
-    for day in range(3):
+    for _ in range(3):
         daily(engine)
         answer(engine, "Bias is underfitting and variance is overfitting.", member("Wes"))
         answer(engine, "It depends.", member("Xia"))
