@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,16 @@ def _field_path(loc: Iterable[int | str]) -> str:
     return ".".join(parts) if parts else "(file)"
 
 
+def _problem(name: str, loc: Iterable[int | str], kind: str, message: str) -> BankProblem:
+    if kind == "extra_forbidden":
+        return BankProblem(name, _field_path(loc), "unknown field")
+    message = message.removeprefix("Value error, ")
+    field = _field_path(loc)
+    if field == "(file)" and re.match(r"^[a-z_]+: ", message):
+        field, message = message.split(": ", 1)
+    return BankProblem(name, field, message)
+
+
 def parse_file(path: Path, root: Path) -> tuple[Question | None, list[BankProblem]]:
     """Parse and validate one question file; never raises for bad content."""
     name = str(path.relative_to(root.parent if root.is_dir() else path.parent))
@@ -92,12 +103,7 @@ def parse_file(path: Path, root: Path) -> tuple[Question | None, list[BankProble
     try:
         question = Question.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            BankProblem(name, _field_path(err["loc"]),
-                        "unknown field" if err["type"] == "extra_forbidden" else err["msg"])
-            for err in exc.errors()
-        ]
-        return None, problems
+        return None, [_problem(name, err["loc"], err["type"], err["msg"]) for err in exc.errors()]
     problems = []
     if path.stem != question.id:
         problems.append(BankProblem(name, "id", f"must match the file name ({path.stem!r})"))

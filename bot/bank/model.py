@@ -24,6 +24,15 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ID_PATTERN, max_length=40)]
 
 
+def check_python(code: str) -> str:
+    """Code fields must parse; a syntax error becomes a validation message with its line."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        raise ValueError(f"not valid Python (line {exc.lineno}): {exc.msg}") from None
+    return code
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -45,8 +54,7 @@ class HiddenTest(Strict):
     @field_validator("code")
     @classmethod
     def _parses(cls, code: str) -> str:
-        ast.parse(code)
-        return code
+        return check_python(code)
 
 
 class Question(Strict):
@@ -78,9 +86,7 @@ class Question(Strict):
     @field_validator("starter", "test_setup", "reference_solution")
     @classmethod
     def _python(cls, code: str | None) -> str | None:
-        if code is not None:
-            ast.parse(code)
-        return code
+        return None if code is None else check_python(code)
 
     @model_validator(mode="after")
     def _coding_fields(self) -> Question:
@@ -93,21 +99,21 @@ class Question(Strict):
         if self.category is Category.CODING:
             missing = [name for name, value in coding_fields.items() if not value]
             if missing:
-                raise ValueError(f"coding questions need {', '.join(missing)}")
+                raise ValueError(f"{missing[0]}: coding questions need {', '.join(missing)}")
             name = self.function_name
             if name is None:
-                raise ValueError("entry_point must be a signature like 'def f(x: int) -> int'")
+                raise ValueError("entry_point: must be a signature like 'def f(x: int) -> int'")
             for field, code in (("starter", self.starter), ("reference_solution",
                                                              self.reference_solution)):
                 defined = {n.name for n in ast.parse(code or "").body
                            if isinstance(n, ast.FunctionDef)}
                 if name not in defined:
-                    raise ValueError(f"{field} must define {name}()")
+                    raise ValueError(f"{field}: must define {name}()")
         else:
             present = [name for name, value in coding_fields.items() if value]
             if present or self.test_setup:
-                names = ", ".join(present or ["test_setup"])
-                raise ValueError(f"only coding questions take {names}")
+                names = present or ["test_setup"]
+                raise ValueError(f"{names[0]}: only coding questions take {', '.join(names)}")
         return self
 
     @property

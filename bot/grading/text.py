@@ -13,15 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from bot.bank.model import Question
 from bot.grading.base import Grade
 
-COVERED = 0.34  # cosine at or above which a key point counts as stated
-PARTLY = 0.22  # cosine at or above which it counts half
+# Credit for a key point rises linearly from 0 at cosine NO_CREDIT to 1 at FULL_CREDIT;
+# calibrated so the bank's model answers read as solid and off-topic text scores near zero.
+NO_CREDIT = 0.12
+FULL_CREDIT = 0.30
+COVERED = 0.75  # credit at or above which a key point is listed as covered
 RESTATES_QUESTION = 0.75
+SHORT_PHRASE = 4  # content words
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(ENGLISH_STOP_WORDS)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+\s*(?:[-*•]|\d+[.)])?\s*")
 
@@ -33,10 +39,28 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if len(p) >= 3]
 
 
+def stems(text: str) -> frozenset[str]:
+    """Content words cut to five letters, so `overfits` and `overfitting` meet."""
+    return frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+def overlap_factor(phrase: frozenset[str], sentence: frozenset[str]) -> float:
+    """Stops one shared word from carrying a short phrasing.
+
+    A phrasing of a few content words must share two of them with the sentence (all, if it
+    has fewer) for full weight; longer statements are left to the cosine.
+    """
+    if len(phrase) > SHORT_PHRASE:
+        return 1.0
+    need = min(2, len(phrase))
+    return min(1.0, len(phrase & sentence) / need) if need else 0.0
+
+
 @dataclass(frozen=True)
 class _Prepared:
     vectorizer: FeatureUnion
     point_rows: list[NDArray[np.float64]]  # one matrix per key point: its phrasings
+    point_stems: list[list[frozenset[str]]]
     prompt_row: NDArray[np.float64]
 
 
@@ -74,6 +98,7 @@ class KeyPointGrader:
             return _normalize(np.asarray(vectorizer.transform(texts).toarray(), dtype=np.float64))
 
         prepared = _Prepared(vectorizer, [rows(group) for group in phrasings],
+                             [[stems(t) for t in group] for group in phrasings],
                              rows([question.prompt])[0])
         with self._lock:
             self._cache[question.id] = prepared
@@ -90,15 +115,22 @@ class KeyPointGrader:
                                        dtype=np.float64))
         restating = matrix @ prepared.prompt_row >= RESTATES_QUESTION
         matrix[restating] = 0.0
-        return [float((rows @ matrix.T).max()) for rows in prepared.point_rows]
+        unit_stems = [stems(u) for u in units]
+        best = []
+        for rows, group in zip(prepared.point_rows, prepared.point_stems, strict=True):
+            cosines = rows @ matrix.T  # phrasings x units
+            factors = np.array([[overlap_factor(p, u) for u in unit_stems] for p in group])
+            best.append(float((cosines * factors).max()))
+        return best
 
     def grade(self, question: Question, answer: str) -> Grade:
         sims = self.similarities(question, answer)
         weights = [p.weight for p in question.key_points]
-        credit = [1.0 if s >= COVERED else 0.5 if s >= PARTLY else 0.0 for s in sims]
+        credit = [min(1.0, max(0.0, (s - NO_CREDIT) / (FULL_CREDIT - NO_CREDIT))) for s in sims]
         score = sum(c * w for c, w in zip(credit, weights, strict=True)) / sum(weights)
-        covered = tuple(p.text for p, c in zip(question.key_points, credit, strict=True) if c == 1)
-        missed = tuple(p.text for p, c in zip(question.key_points, credit, strict=True) if c < 1)
+        pairs = list(zip(question.key_points, credit, strict=True))
+        covered = tuple(p.text for p, c in pairs if c >= COVERED)
+        missed = tuple(p.text for p, c in pairs if c < COVERED)
         return Grade(round(score, 3), covered, missed, _feedback(len(covered), len(sims), missed))
 
 

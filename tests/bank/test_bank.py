@@ -1,0 +1,120 @@
+"""The shipped bank is complete and valid; broken question files are reported precisely."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.bank import Bank, BankError, Category, load_bank
+from bot.bank.lint import lint_path
+from tests.conftest import REPO
+
+
+def test_shipped_bank_is_clean() -> None:
+    assert lint_path(REPO / "questions") == []
+
+
+def test_bank_covers_every_category_and_many_topics(bank: Bank) -> None:
+    per_category = Counter(q.category for q in bank)
+    assert len(bank) >= 60
+    assert all(per_category[c] >= 8 for c in Category), per_category
+    assert len({q.topic for q in bank}) >= 20
+
+
+def test_every_question_is_complete(bank: Bank) -> None:
+    for question in bank:
+        assert len(question.key_points) >= 2
+        assert question.intent and question.model_answer and question.hints
+        if question.category is Category.CODING:
+            assert question.function_name and question.tests and question.reference_solution
+
+
+GOOD = textwrap.dedent("""\
+    id: {id}
+    category: concept
+    topic: bias-variance
+    difficulty: easy
+    prompt: {prompt}
+    intent: Checks that the candidate knows the basics.
+    key_points:
+      - text: The first idea a good answer needs.
+      - text: The second idea a good answer needs.
+    model_answer: A model answer that covers both ideas.
+    hints: [Think about it.]
+    """)
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / "concept").mkdir(parents=True, exist_ok=True)
+    (folder / "concept" / f"{name}.yaml").write_text(text)
+
+
+@pytest.mark.parametrize(("content", "field", "message"), [
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "colour: blue\n",
+     "colour", "unknown field"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.").replace(
+        "topic: bias-variance", "topic: astrology"), "topic", "unknown topic 'astrology'"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.").split("key_points:")[0]
+     + "model_answer: A model answer that covers both ideas.\n", "key_points", "Field required"),
+    ("id: broken\nprompt: [unclosed\n", "line 3", "invalid YAML"),
+    ("- just\n- a list\n", "(file)", "must be a mapping"),
+    (GOOD.format(id="other-name", prompt="Explain the thing please."), "id",
+     "must match the file name"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.").replace(
+        "category: concept", "category: coding"), "entry_point", "coding questions need"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "starter: 'x = 1'\n",
+     "starter", "only coding questions take starter"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: t1, "
+     "code: 'assert ('}]\n", "tests.0.code", "not valid Python (line 1)"),
+])
+def test_lint_reports_file_field_message(tmp_path: Path, content: str, field: str,
+                                         message: str) -> None:
+    write(tmp_path, "broken", content)
+    problems = lint_path(tmp_path)
+    assert problems, "expected a problem"
+    assert any(p.file == "concept/broken.yaml" or p.file.endswith("broken.yaml")
+               for p in problems)
+    assert any(p.field.startswith(field) and message in p.message for p in problems), problems
+    assert all(str(p).count(": ") >= 2 for p in problems)
+
+
+def test_duplicate_ids_and_near_duplicate_prompts(tmp_path: Path) -> None:
+    prompt = "Explain the bias variance trade-off and how to diagnose it from learning curves."
+    write(tmp_path, "one", GOOD.format(id="one", prompt=prompt))
+    write(tmp_path, "two", GOOD.format(id="two", prompt=prompt.replace("Explain", "Describe")))
+    (tmp_path / "scenario").mkdir()
+    (tmp_path / "scenario" / "one.yaml").write_text(
+        GOOD.format(id="one", prompt="A different question entirely about monitoring.")
+        .replace("category: concept", "category: scenario"))
+    messages = [str(p) for p in lint_path(tmp_path)]
+    assert any("duplicate id 'one'" in m for m in messages)
+    assert any("nearly the same as one" in m for m in messages)
+
+
+def test_repeated_key_point_is_flagged(tmp_path: Path) -> None:
+    text = GOOD.format(id="rep", prompt="Explain the thing please.").replace(
+        "The second idea a good answer needs.", "The first idea a good answer needs.")
+    write(tmp_path, "rep", text)
+    assert any("repeats an earlier key point" in str(p) for p in lint_path(tmp_path))
+
+
+def test_serving_refuses_a_broken_bank_with_every_problem(tmp_path: Path) -> None:
+    write(tmp_path, "a", "id: a\n")
+    write(tmp_path, "b", "{{{")
+    with pytest.raises(BankError) as error:
+        load_bank(tmp_path)
+    assert len(error.value.problems) >= 2
+
+
+def test_huge_files_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "huge", "x: " + "y" * 300_000)
+    assert any("larger than" in p.message for p in lint_path(tmp_path))
+
+
+def test_hostile_yaml_is_not_executed(tmp_path: Path) -> None:
+    write(tmp_path, "evil", "!!python/object/apply:os.system ['touch pwned']\n")
+    problems = lint_path(tmp_path)
+    assert problems and not (tmp_path / "pwned").exists()

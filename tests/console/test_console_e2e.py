@@ -1,0 +1,79 @@
+"""`mlquiz console` end to end, as a real process fed on stdin: a group's week across DST."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ANSWER = ("The key idea is to define it plainly, give an example, say where it is used and "
+          "name its main limitation and trade-off.")
+
+
+def console(db: Path, lines: list[str], *args: str) -> str:
+    env = {**os.environ, "MLQUIZ_DATABASE_URL": f"sqlite:///{db}", "MLQUIZ_LOG_LEVEL": "WARNING"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", *args], input="\n".join(lines) + "\n",
+        capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    return done.stdout
+
+
+def test_three_members_over_several_days_across_dst(tmp_path: Path) -> None:
+    day = [":user Alice", ANSWER, ":user Bob", "I am not sure.", ":user Cy", ANSWER + " Again."]
+    lines = [
+        *day, "/mlquiz leaderboard",
+        ":wait 9h",  # reveal (8 hours after posting)
+        ":time 2026-03-07 09:05", *day,
+        ":time 2026-03-08 08:55",  # the DST morning: not yet 09:00 local
+        "/mlquiz today",
+        ":time 2026-03-08 09:01", ":user Alice", ANSWER, ":user Cy", ANSWER,  # Bob skips
+        ":time 2026-03-09 09:30", ":user Alice", ANSWER, "/mlquiz streak",
+        ":user Bob", "/mlquiz streak", "/mlquiz leaderboard week", "/mlquiz me",
+    ]
+    out = console(tmp_path / "group.db", lines, "--tz", "America/New_York",
+                  "--at", "2026-03-06 09:00", "--user", "Alice")
+    for date in ("Fri 06 Mar", "Sat 07 Mar", "Sun 08 Mar", "Mon 09 Mar"):
+        assert out.count(f"Question of the day — {date}") == 1, date
+    assert out.count("*Feedback:") == 9
+    assert out.count("== Answer reveal ==") == 3  # Fri, Sat and Sun revealed by Monday 09:30
+    assert "No question yet today. The next one comes Sun 09:00 America/New_York" in out
+    assert "Your streak: 4 daily questions in a row (best: 4)" in out
+    assert "Your streak ended" in out and "best is 2" in out  # Bob missed Sunday
+    board = out.split("== This week in this channel ==")[-1].split("mlquiz ▸")[0]
+    assert re.search(r"Alice — \d+ pts, 1 answer", board)  # Monday starts a new week
+    assert "Bob" not in board and "Cy" not in board
+
+
+def test_restart_the_same_day_does_not_post_twice(tmp_path: Path) -> None:
+    db = tmp_path / "again.db"
+    first = console(db, [ANSWER], "--at", "2026-05-04 10:00")
+    second = console(db, ["/mlquiz post"], "--at", "2026-05-04 12:00")
+    assert first.count("Question of the day") == 1
+    assert "Question of the day" not in second
+    assert "Today's question (open)" in second and "already posted" in second
+
+
+def test_bad_input_in_the_console(tmp_path: Path) -> None:
+    out = console(tmp_path / "bad.db", [
+        "/mlquiz frobnicate", "/mlquiz schedule 9am Europe/Paris", "x" * 9000,
+        ":user @everyone", ANSWER, "/mlquiz leaderboard", ":nonsense", "",
+    ], "--at", "2026-05-04 10:00")
+    assert "I don't know the command `frobnicate`" in out
+    assert "`9am` is not a time" in out
+    assert "the limit is 8,000" in out
+    assert "@everyone —" not in out and "@\u2060everyone" in out
+    assert "Console controls" in out
+
+
+def test_bad_arguments_exit_1_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "MLQUIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "console", "--tz", "Mars/Base"],
+                          input="", capture_output=True, text=True, timeout=60, env=env,
+                          check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("mlquiz: unknown time zone 'Mars/Base'; use an IANA name "
+                                   "like Europe/Berlin")

@@ -1,0 +1,82 @@
+"""The command-line contract: JSON lines out, exit 0 on success and 1 on a user error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import REPO
+
+
+def mlquiz(*args: str, stdin: str = "", env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, **(env or {})}, check=False)
+
+
+def test_bank_lint_clean_and_broken(tmp_path: Path) -> None:
+    assert mlquiz("bank", "lint").returncode == 0
+    (tmp_path / "concept").mkdir()
+    (tmp_path / "concept" / "bad.yaml").write_text("id: bad\ncategory: trivia\n")
+    done = mlquiz("bank", "lint", str(tmp_path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert "concept/bad.yaml: category: " in lines[0] or any(
+        line.startswith(f"{tmp_path.name}/concept/bad.yaml: category: ") for line in lines)
+    assert all(line.count(": ") >= 2 for line in lines)
+
+
+def test_bank_export_is_json_lines() -> None:
+    done = mlquiz("bank", "export")
+    assert done.returncode == 0
+    questions = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(questions) >= 60
+    assert {"id", "category", "topic", "difficulty", "prompt", "intent", "key_points",
+            "model_answer"} <= set(questions[0])
+
+
+def test_grade_by_question_id_and_by_reference() -> None:
+    lines = [
+        {"question_id": "bias-variance-tradeoff",
+         "answer": "High bias means underfitting; high variance means overfitting noise."},
+        {"question": "What is the capital of France?", "reference": "The capital is Paris. "
+         "It is also the largest city.", "answer": "Paris is the capital."},
+        {"question_id": "no-such-question", "answer": "x"},
+        "not json",
+    ]
+    stdin = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+    done = mlquiz("grade", stdin=stdin)
+    assert done.returncode == 1  # two bad lines
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(results) == 4
+    for result in results[:2]:
+        assert 0 <= result["score"] <= 1
+        assert set(result) >= {"score", "covered", "missed", "feedback"}
+    assert results[0]["covered"]
+    assert "unknown question_id" in results[2]["error"]
+    assert results[3]["error"].startswith("line 4:")
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    done = mlquiz("db", "upgrade", env={"MLQUIZ_DATABASE_URL": url})
+    assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(url)
+    assert "answers" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_bench_quick_writes_a_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    done = mlquiz("bench", "--quick", "--stores", "sqlite", "--output", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(report.read_text())
+    names = {r["name"] for r in data["results"]}
+    assert "leaderboard week: p50" in names and "live answers: throughput" in names
+    assert "leaderboard week: p50" in done.stdout
