@@ -1,0 +1,27 @@
+"""The docs list what the code offers: every command and every topic."""
+
+from __future__ import annotations
+
+from bot.bank import TOPICS
+from bot.engine.commands import USAGE
+from tests.conftest import REPO
+
+
+def test_every_command_is_documented() -> None:
+    readme = (REPO / "README.md").read_text()
+    commands = (REPO / "docs" / "commands.md").read_text()
+    for name in USAGE:
+        assert f"/mlquiz {name}" in readme, name
+        assert f"/mlquiz {name}" in commands, name
+
+
+def test_every_topic_is_documented() -> None:
+    bank_doc = (REPO / "docs" / "question-bank.md").read_text()
+    for slug, label in TOPICS.items():
+        assert f"`{slug}` | {label}" in bank_doc, slug
+
+
+def test_readme_gives_the_two_setup_commands() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "make run" in readme and "make test" in readme
+    assert "make test" in (REPO / ".ci" / "run").read_text()
