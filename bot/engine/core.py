@@ -28,6 +28,7 @@ from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User, Wor
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+DELIVERY_MEMORY = dt.timedelta(days=2)
 
 
 class QuizEngine:
@@ -178,6 +179,9 @@ class QuizEngine:
             reveals = session.scalars(sa.select(Post.id).join(Channel).join(Workspace).where(
                 Workspace.platform == platform, Post.state == "posted",
                 Post.reveal_at <= now)).all()
+            # Platforms retry within minutes; two days of delivery ids is plenty.
+            session.execute(sa.delete(Delivery).where(
+                Delivery.created_at < now - DELIVERY_MEMORY))
         for schedule, channel_ext, workspace_ext in rows:
             tz = timing.zone_or_utc(schedule.timezone)
             day = now.astimezone(tz).date()

@@ -176,3 +176,21 @@ def test_practice_question_with_filters(engine: QuizEngine) -> None:
     assert "not a category" in text_of(command(engine, "ask scenaro", member("Pat")))
     assert "Did you mean `scenario`" in text_of(command(engine, "ask scenaro", member("Pat")))
     assert "disabled" in text_of(command(engine, "ask coding", member("Pat")))
+
+
+def test_due_posts_reveals_and_forgets_old_deliveries(engine: QuizEngine,
+                                                      clock: FakeClock) -> None:
+    from bot.store.models import Delivery
+
+    command(engine, "schedule 09:00 UTC daily reveal=2h")  # clock: Monday 08:00 UTC
+    assert engine.due("test") == []
+    clock.advance(hours=1, minutes=1)
+    posted = engine.due("test")
+    assert [r.kind for r in posted] == ["question"]
+    assert engine.due("test") == []  # claimed: never twice
+    clock.advance(hours=2)
+    assert [r.kind for r in engine.due("test")] == ["reveal"]
+    clock.advance(days=3, hours=6)  # more than the 6-hour grace window after Thursday 09:00
+    assert [r.kind for r in engine.due("test")] == []
+    with engine.db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
