@@ -127,19 +127,24 @@ def bench_live_answers(url: str, store: str, sizes: Sizes) -> list[Result]:
     ]
 
 
-def _copy_rows(url: str, db: Database, rows: list[dict[str, object]]) -> None:
-    """Bulk insert answers: COPY on PostgreSQL, executemany on SQLite."""
-    if db.dialect != "postgresql":
-        with db.transaction() as session:
-            session.execute(sa.insert(AnswerRow), rows)
-        return
-    columns = list(rows[0])
+ANSWER_COLUMNS = ("delivery_id", "post_id", "user_id", "text", "is_code", "score", "covered",
+                  "missed", "feedback", "points", "scoring_slot", "practice", "created_at")
+
+
+def _bulk_insert(db: Database, rows: list[tuple[object, ...]]) -> None:
+    """Load answers the way a bulk loader would: COPY on PostgreSQL, executemany on SQLite."""
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY answers ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        if db.dialect == "postgresql":
+            text = "".join("\t".join("\\N" if v is None else str(v) for v in row) + "\n"
+                           for row in rows)
+            with cursor.copy(f"COPY answers ({', '.join(ANSWER_COLUMNS)}) FROM STDIN") as copy:
+                copy.write(text)
+        else:
+            marks = ", ".join("?" for _ in ANSWER_COLUMNS)
+            cursor.executemany(
+                f"INSERT INTO answers ({', '.join(ANSWER_COLUMNS)}) VALUES ({marks})", rows)
         raw.commit()
     finally:
         raw.close()
@@ -173,26 +178,23 @@ def bench_load_and_board(url: str, store: str, sizes: Sizes) -> list[Result]:
         post_ids = list(session.scalars(sa.select(Post.id).where(
             Post.channel_id == channel.id).order_by(Post.local_date)))
         channel_id, workspace_id = channel.id, workspace.id
-    chunk: list[dict[str, object]] = []
+    chunk: list[tuple[object, ...]] = []
     written = 0
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    false = "f" if db.dialect == "postgresql" else 0
     for post_id in post_ids:
         for user_id in user_ids:
             if written >= sizes.answers:
                 break
             score = rng.random()
-            chunk.append({
-                "delivery_id": f"bulk-{post_id}-{user_id}", "post_id": post_id,
-                "user_id": user_id, "text": "bulk answer", "is_code": False, "score": score,
-                "covered": "[]" if db.dialect == "postgresql" else [],
-                "missed": "[]" if db.dialect == "postgresql" else [],
-                "feedback": "", "points": 1 + round(score * 10), "scoring_slot": 1,
-                "practice": False, "created_at": now})
+            chunk.append((f"bulk-{post_id}-{user_id}", post_id, user_id, "bulk answer", false,
+                          score, "[]", "[]", "", 1 + round(score * 10), 1, false, stamp))
             written += 1
             if len(chunk) == 50_000:
-                _copy_rows(url, db, chunk)
+                _bulk_insert(db, chunk)
                 chunk = []
     if chunk:
-        _copy_rows(url, db, chunk)
+        _bulk_insert(db, chunk)
     inserted = time.perf_counter() - started
     with db.transaction() as session:
         tallies = rebuild_tallies(session)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.bank import Bank, Category, Question
 from bot.config import Settings
 from bot.engine import cards, commands, timing
-from bot.engine.directory import default_schedule, ensure_channel, ensure_user, schedule_of
+from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
 from bot.engine.events import Action, Actor, Answer, Command, Place
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
@@ -42,12 +42,13 @@ class QuizEngine:
         self.settings = settings
         self.clock = clock
         self.code_runs = code_runs
+        self.directory = Directory()
 
     # ---- helpers -------------------------------------------------------------------------
     def _excluded(self) -> tuple[Category, ...]:
         return () if self.code_runs else (Category.CODING,)
 
-    def _schedule(self, session: Session, channel: Channel, now: dt.datetime) -> Schedule:
+    def _schedule(self, session: Session, channel: ChannelRef, now: dt.datetime) -> Schedule:
         return schedule_of(session, channel.id) or default_schedule(channel.id, self.settings, now)
 
     def _first_delivery(self, session: Session, delivery_id: str, now: dt.datetime) -> bool:
@@ -62,7 +63,8 @@ class QuizEngine:
     def _question(self, post: Post) -> Question | None:
         return self.bank.get(post.question_id)
 
-    def _today_post(self, session: Session, channel: Channel, now: dt.datetime) -> Post | None:
+    def _today_post(self, session: Session, channel: ChannelRef, now: dt.datetime
+                    ) -> Post | None:
         tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
         day = now.astimezone(tz).date()
         return session.scalars(sa.select(Post).where(
@@ -79,7 +81,7 @@ class QuizEngine:
         """Give the channel a daily schedule (default time, every day) unless it has one."""
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, place, now)
+            channel = self.directory.channel(session, place, now)
             if schedule_of(session, channel.id) is None:
                 schedule = default_schedule(channel.id, self.settings, now)
                 if timing.zone(timezone) is not None:
@@ -90,7 +92,7 @@ class QuizEngine:
         """Claim today's post for the channel and return the card to send (once a day)."""
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, place, now)
+            channel = self.directory.channel(session, place, now)
             schedule = self._schedule(session, channel, now)
             tz = timing.zone_or_utc(schedule.timezone)
             day = now.astimezone(tz).date()
@@ -196,7 +198,7 @@ class QuizEngine:
         return replies
 
     # ---- answers -------------------------------------------------------------------------
-    def _find_post(self, session: Session, channel: Channel, user_id: int | None,
+    def _find_post(self, session: Session, channel: ChannelRef, user_id: int | None,
                    event: Answer, now: dt.datetime) -> Post | None:
         if event.post_id is not None:
             post = session.get(Post, event.post_id)
@@ -228,9 +230,9 @@ class QuizEngine:
                                 "shorter: trim it and send it again. Nothing was recorded.")]
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
-            post = self._find_post(session, channel, user.id, event, now)
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            post = self._find_post(session, channel, user_id, event, now)
             if post is None:
                 return [cards.info("There is no open question here right now. "
                                    "Try `/mlquiz ask` for a practice question.")] \
@@ -270,15 +272,15 @@ class QuizEngine:
         channel = session.get(Channel, post.channel_id) if post else None
         if post is None or channel is None:
             return []
-        user = ensure_user(session, channel.workspace_id, event.actor, now)
+        user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
         practice = post.kind == "practice" or post.state == "revealed"
         already = session.scalars(sa.select(AnswerRow.id).where(
-            AnswerRow.post_id == post.id, AnswerRow.user_id == user.id,
+            AnswerRow.post_id == post.id, AnswerRow.user_id == user_id,
             AnswerRow.scoring_slot == 1)).first() is not None
         scoring = allow_scoring and not practice and not already
         points = points_for(grade.score, question.difficulty) if scoring else 0
         session.add(AnswerRow(
-            delivery_id=event.delivery_id[:160], post_id=post.id, user_id=user.id, text=text,
+            delivery_id=event.delivery_id[:160], post_id=post.id, user_id=user_id, text=text,
             is_code=False, score=grade.score, covered=list(grade.covered),
             missed=list(grade.missed), feedback=grade.feedback, points=points,
             scoring_slot=1 if scoring else None, practice=practice, created_at=now))
@@ -286,8 +288,8 @@ class QuizEngine:
         streak = 0
         if scoring and post.local_date is not None:
             add_to_tallies(session, channel_id=channel.id, workspace_id=channel.workspace_id,
-                           user_id=user.id, day=post.local_date, points=points)
-            streak = extend_streak(session, channel.id, user.id, post.local_date).current
+                           user_id=user_id, day=post.local_date, points=points)
+            streak = extend_streak(session, channel.id, user_id, post.local_date).current
         reply = cards.feedback(question, cards.FeedbackFacts(
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
             key_points=len(question.key_points)))
@@ -323,7 +325,7 @@ class QuizEngine:
     def _cmd_today(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
+            channel = self.directory.channel(session, event.place, now)
             post = self._today_post(session, channel, now)
             schedule = schedule_of(session, channel.id)
             if post is None:
@@ -354,8 +356,8 @@ class QuizEngine:
                                "server. Try another category.")]
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
             pool = [q for q in eligible_questions(
                 self.bank, {parsed.category.value: 1} if parsed.category else {},
                 parsed.difficulty.value if parsed.difficulty else None, self._excluded())
@@ -364,11 +366,11 @@ class QuizEngine:
                 return [cards.info("No question matches that yet. Try fewer filters, "
                                    "for example `/mlquiz ask concept`.")]
             seen = list(session.scalars(sa.select(Post.question_id).where(
-                Post.owner_id == user.id).order_by(Post.id)))
-            question = choose_question(pool, seen, {}, f"{user.id}:{now.isoformat()}")
+                Post.owner_id == user_id).order_by(Post.id)))
+            question = choose_question(pool, seen, {}, f"{user_id}:{now.isoformat()}")
             assert question is not None
             post = Post(channel_id=channel.id, question_id=question.id, kind="practice",
-                        local_date=None, owner_id=user.id, state="posted", claimed_at=now,
+                        local_date=None, owner_id=user_id, state="posted", claimed_at=now,
                         posted_at=now)
             session.add(post)
             session.flush()
@@ -381,9 +383,9 @@ class QuizEngine:
     def _open_question(self, session: Session, event: Command | Action,
                        post_id: int | None) -> Question | None:
         now = self.clock()
-        channel = ensure_channel(session, event.place, now)
-        user = ensure_user(session, channel.workspace_id, event.actor, now)
-        post = self._find_post(session, channel, user.id, Answer(
+        channel = self.directory.channel(session, event.place, now)
+        user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+        post = self._find_post(session, channel, user_id, Answer(
             event.delivery_id, event.actor, event.place, "", post_id=post_id), now)
         return self._question(post) if post is not None else None
 
@@ -398,13 +400,13 @@ class QuizEngine:
         assert isinstance(parsed, commands.Leaderboard)
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
             tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             scope_id = channel.id if parsed.scope == "channel" else channel.workspace_id
             rows, you = leaderboard_rows(session, parsed.scope, scope_id, parsed.period,
-                                         timing.period_start(parsed.period, day), user.id)
+                                         timing.period_start(parsed.period, day), user_id)
         names = {"week": "This week", "month": "This month", "all": "All time"}
         where = "this channel" if parsed.scope == "channel" else "this workspace"
         return [cards.leaderboard(f"{names[parsed.period]} in {where}", rows, you)]
@@ -412,9 +414,9 @@ class QuizEngine:
     def _cmd_streak(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
-            view = view_streak(session, channel.id, user.id)
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            view = view_streak(session, channel.id, user_id)
         if view.last_date is None:
             text = ("No streak yet. Answer the daily question before its reveal to start one; "
                     "each daily question you answer in a row adds a day.")
@@ -433,21 +435,22 @@ class QuizEngine:
     def _cmd_me(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
             tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             lines = []
             for period, label in (("week", "This week"), ("month", "This month"),
                                   ("all", "All time")):
                 _, you = leaderboard_rows(session, "channel", channel.id, period,
-                                          timing.period_start(period, day), user.id, limit=0)
+                                          timing.period_start(period, day), user_id, limit=0)
                 lines.append(f"{label}: {you.points} pts, #{you.rank}" if you and you.points
                              else f"{label}: no points yet")
             answered = session.scalar(sa.select(sa.func.count()).where(
-                AnswerRow.user_id == user.id)) or 0
-            view = view_streak(session, channel.id, user.id)
-            visibility = "hidden from leaderboards (optout)" if user.opted_out else \
+                AnswerRow.user_id == user_id)) or 0
+            view = view_streak(session, channel.id, user_id)
+            opted_out = session.scalar(sa.select(User.opted_out).where(User.id == user_id))
+            visibility = "hidden from leaderboards (optout)" if opted_out else \
                 "shown on leaderboards"
         text = (f"{'; '.join(lines)}. Answers given: {answered}. Streak: {view.current} "
                 f"(best {view.best}). Your name is {visibility}.")
@@ -462,9 +465,9 @@ class QuizEngine:
     def _set_opt_out(self, event: Command, value: bool) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
-            user = ensure_user(session, channel.workspace_id, event.actor, now)
-            user.opted_out = value
+            channel = self.directory.channel(session, event.place, now)
+            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            session.execute(sa.update(User).where(User.id == user_id).values(opted_out=value))
         if value:
             return [cards.info("Done: your name is hidden from leaderboards and reveals. Your "
                                "points and streak still count; `/mlquiz optin` shows you again.")]
@@ -473,7 +476,7 @@ class QuizEngine:
     def _cmd_schedule(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
+            channel = self.directory.channel(session, event.place, now)
             schedule = schedule_of(session, channel.id)
             if isinstance(parsed, commands.ScheduleSet):
                 if schedule is None:
@@ -507,7 +510,7 @@ class QuizEngine:
     def _set_paused(self, event: Command, paused: bool) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
+            channel = self.directory.channel(session, event.place, now)
             schedule = schedule_of(session, channel.id)
             if schedule is None:
                 return [cards.info("This channel has no schedule to pause or resume. "
@@ -519,7 +522,7 @@ class QuizEngine:
     def _cmd_reveal(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = ensure_channel(session, event.place, now)
+            channel = self.directory.channel(session, event.place, now)
             post = self._today_post(session, channel, now) or self._latest_daily(session,
                                                                                 channel.id)
             if post is None or post.state == "revealed":
@@ -572,10 +575,13 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
         *board, Tally.user_id == user_id)).first()
     you = None
     if mine is not None:
-        above = session.scalar(sa.select(sa.func.count()).select_from(Tally).join(
-            User, User.id == Tally.user_id).where(
-            *board, Tally.points > mine.points, User.opted_out.is_(False))) or 0
-        you = cards.BoardRow(above + 1, "", mine.points, mine.answers, True)
+        # Everyone above on the index, minus the (few) opted-out members above.
+        above = session.scalar(sa.select(sa.func.count()).select_from(Tally).where(
+            *board, Tally.points > mine.points)) or 0
+        hidden = session.scalar(sa.select(sa.func.count()).select_from(User).join(
+            Tally, Tally.user_id == User.id).where(
+            *board, User.opted_out.is_(True), Tally.points > mine.points)) or 0
+        you = cards.BoardRow(above - hidden + 1, "", mine.points, mine.answers, True)
     return result, you
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,6 +16,58 @@ from bot.engine.events import Actor, Place
 from bot.render import clean_name
 from bot.store.models import Channel, Schedule, User, Workspace
 from bot.store.upsert import insert_ignore
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    id: int
+    workspace_id: int
+    external_id: str
+
+
+class Directory:
+    """Finds or creates workspace, channel and user rows, caching their ids.
+
+    Ids never change once a row exists, so after the creating transaction commits they are
+    remembered and later events skip the lookups. A user's entry is keyed by name too, so a
+    renamed member is written again.
+    """
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._channels: dict[Hashable, ChannelRef] = {}
+        self._users: dict[Hashable, int] = {}
+
+    def channel(self, session: Session, place: Place, now: dt.datetime) -> ChannelRef:
+        key = (place.platform, place.workspace_id, place.channel_id)
+        found = self._channels.get(key)
+        if found is None:
+            row = ensure_channel(session, place, now)
+            found = ChannelRef(row.id, row.workspace_id, row.external_id)
+            _after_commit(session, lambda: _remember(self._channels, key, found, self.LIMIT))
+        return found
+
+    def user_id(self, session: Session, workspace_id: int, actor: Actor,
+                now: dt.datetime) -> int:
+        key = (workspace_id, actor.user_id, actor.name)
+        found = self._users.get(key)
+        if found is None:
+            found = ensure_user(session, workspace_id, actor, now).id
+            _after_commit(session, lambda: _remember(self._users, key, found, self.LIMIT))
+        return found
+
+
+def _after_commit(session: Session, callback: Callable[[], None]) -> None:
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def _remember(cache: dict[Hashable, T], key: Hashable, value: T, limit: int) -> None:
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
 
 
 def ensure_channel(session: Session, place: Place, now: dt.datetime) -> Channel:

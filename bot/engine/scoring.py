@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.bank import Difficulty
-from bot.engine.timing import period_start
+from bot.engine.timing import ALL_TIME, period_start
 from bot.store.models import Answer, Channel, Post, Streak, Tally
 from bot.store.upsert import insert_or_add
 
@@ -25,13 +25,13 @@ def points_for(score: float, difficulty: Difficulty) -> int:
 
 def add_to_tallies(session: Session, *, channel_id: int, workspace_id: int, user_id: int,
                    day: dt.date, points: int) -> None:
-    for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id)):
-        for period in PERIODS:
-            insert_or_add(session, Tally, {
-                "scope": scope, "scope_id": scope_id, "period": period,
-                "period_start": period_start(period, day), "user_id": user_id,
-                "points": points, "answers": 1,
-            }, ["scope", "scope_id", "period", "period_start", "user_id"], ["points", "answers"])
+    rows = [{"scope": scope, "scope_id": scope_id, "period": period,
+             "period_start": period_start(period, day), "user_id": user_id,
+             "points": points, "answers": 1}
+            for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id))
+            for period in PERIODS]
+    insert_or_add(session, Tally, rows,
+                  ["scope", "scope_id", "period", "period_start", "user_id"], ["points", "answers"])
 
 
 def _daily_dates(session: Session, channel_id: int, before: dt.date | None = None,
@@ -92,29 +92,42 @@ def view_streak(session: Session, channel_id: int, user_id: int) -> StreakView:
     return StreakView(0, streak.best, streak.last_date, False, False)
 
 
-def rebuild_tallies(session: Session, batch: int = 50_000) -> int:
-    """Recompute every leaderboard tally from the scoring answers (repair and bulk loads).
+def _period_start_sql(period: str, day: sa.ColumnElement[dt.date | None]
+                      | sa.orm.InstrumentedAttribute[dt.date | None], dialect: str
+                      ) -> sa.ColumnElement[dt.date]:
+    """`period_start` in SQL: weeks start on Monday, months on the 1st."""
+    if period == "all":
+        return sa.literal(ALL_TIME, sa.Date)
+    if dialect == "postgresql":
+        return sa.cast(sa.func.date_trunc(period, day), sa.Date)
+    if period == "week":  # SQLite: %w is 0 for Sunday … 6 for Saturday
+        offset = (sa.cast(sa.func.strftime("%w", day), sa.Integer) + 6) % 7
+        return sa.func.date(day, sa.literal("-") + sa.cast(offset, sa.String) + " days",
+                            type_=sa.Date)
+    return sa.func.date(day, "start of month", type_=sa.Date)
 
+
+def rebuild_tallies(session: Session) -> int:
+    """Recompute every leaderboard tally from the scoring answers, in SQL.
+
+    For repairs and bulk loads; the answer path keeps tallies current by itself.
     Returns the number of tally rows written.
     """
-    totals: dict[tuple[str, int, str, dt.date, int], list[int]] = {}
-    rows = session.execute(
-        sa.select(Answer.user_id, Post.channel_id, Channel.workspace_id, Post.local_date,
-                  Answer.points)
-        .join(Post, Post.id == Answer.post_id).join(Channel, Channel.id == Post.channel_id)
-        .where(Answer.scoring_slot == 1, Post.local_date.is_not(None))
-        .execution_options(yield_per=batch))
-    for user_id, channel_id, workspace_id, day, points in rows:
-        assert day is not None
-        for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id)):
-            for period in PERIODS:
-                key = (scope, scope_id, period, period_start(period, day), user_id)
-                entry = totals.setdefault(key, [0, 0])
-                entry[0] += points
-                entry[1] += 1
+    dialect = session.get_bind().dialect.name
     session.execute(sa.delete(Tally))
-    items = [{"scope": k[0], "scope_id": k[1], "period": k[2], "period_start": k[3],
-              "user_id": k[4], "points": v[0], "answers": v[1]} for k, v in totals.items()]
-    for start in range(0, len(items), batch):
-        session.execute(sa.insert(Tally), items[start:start + batch])
-    return len(items)
+    for scope, scope_column in (("channel", Post.channel_id),
+                                ("workspace", Channel.workspace_id)):
+        for period in PERIODS:
+            start = _period_start_sql(period, Post.local_date, dialect).label("period_start")
+            source = (
+                sa.select(sa.literal(scope).label("scope"), scope_column.label("scope_id"),
+                          sa.literal(period).label("period"), start, Answer.user_id,
+                          sa.func.sum(Answer.points), sa.func.count())
+                .join(Post, Post.id == Answer.post_id)
+                .join(Channel, Channel.id == Post.channel_id)
+                .where(Answer.scoring_slot == 1, Post.local_date.is_not(None))
+                .group_by(scope_column, start, Answer.user_id))
+            session.execute(sa.insert(Tally).from_select(
+                ["scope", "scope_id", "period", "period_start", "user_id", "points", "answers"],
+                source))
+    return session.scalar(sa.select(sa.func.count()).select_from(Tally)) or 0

@@ -51,8 +51,15 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A session in a transaction, committed on success and rolled back on error.
+
+        Callbacks in `session.info["after_commit"]` run after a successful commit (used to
+        cache ids only once they are durable).
+        """
         with self._sessions.begin() as session:
             yield session
+        for callback in session.info.get("after_commit", ()):
+            callback()
 
     def dispose(self) -> None:
         self.engine.dispose()

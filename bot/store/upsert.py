@@ -26,10 +26,10 @@ def insert_ignore(session: Session, model: type[Base], values: Mapping[str, Any]
                     .on_conflict_do_nothing(index_elements=list(conflict)))
 
 
-def insert_or_add(session: Session, model: type[Base], values: Mapping[str, Any],
+def insert_or_add(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
                   conflict: Sequence[str], add: Sequence[str]) -> None:
-    """Insert a row, or add the `add` columns of `values` to the existing row's."""
-    statement = _insert(session, model).values(**values)
+    """Insert rows in one statement; where a row exists, add the `add` columns to it."""
+    statement = _insert(session, model).values(list(rows))
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict),
         set_={name: statement.table.c[name] + statement.excluded[name] for name in add},

@@ -177,7 +177,8 @@ def upgrade() -> None:
     with op.batch_alter_table("tallies", schema=None) as batch_op:
         batch_op.create_index(
             "ix_tallies_board",
-            ["scope", "scope_id", "period", "period_start", "points"],
+            ["scope", "scope_id", "period", "period_start", sa.text("points DESC"),
+             sa.text("answers DESC"), "user_id"],
             unique=False,
         )
 
