@@ -29,7 +29,7 @@ from bot.engine import Actor, Answer, Place, QuizEngine
 from bot.engine.core import leaderboard_rows
 from bot.engine.scoring import rebuild_tallies
 from bot.engine.timing import week_start
-from bot.grading import KeyPointGrader
+from bot.grading.rubric import RubricGrader
 from bot.store import throwaway
 from bot.store.db import Database
 from bot.store.migrate import upgrade
@@ -98,7 +98,7 @@ def bench_live_answers(url: str, store: str, sizes: Sizes) -> list[Result]:
     bank = load_bank()
     db = Database(url)
     clock = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
-    engine = QuizEngine(db, bank, KeyPointGrader(), Settings(database_url=url), clock=clock)
+    engine = QuizEngine(db, bank, RubricGrader(bank), Settings(database_url=url), clock=clock)
     place = Place("bench", "live", "live-channel")
     engine.post_daily(place)
     with db.transaction() as session:
@@ -242,17 +242,52 @@ def machine() -> dict[str, object]:
             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
 
 
-def main(output: str, quick: bool, stores: str) -> int:
+def bench_grading(quick: bool) -> list[Result]:
+    """Agreement with the human-scored calibration set (held-out questions), latency, memory."""
+    from bench import grading
+
+    if not grading.CALIBRATION.is_dir():
+        return []
+    data = grading.report(gradings=2_000 if quick else 20_000)
+    held = data["heldout"]
+    latency = data["latency_ms"]
+    memory = data["memory_mb"]
+    assert isinstance(held, dict) and isinstance(latency, dict) and isinstance(memory, dict)
+    train = data["train"]
+    assert isinstance(train, dict)
+    after = [v for k, v in memory.items() if k != "after_warmup"][0]
+    return [
+        Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.80",
+               held["pearson"] >= 0.80, f"{held['answers']} answers to {held['questions']} "
+               f"questions held out; train r {train['pearson']:.3f}"),
+        Result("grader", "held-out weak-answer ROC AUC", held["weak_auc"], "", ">= 0.90",
+               held["weak_auc"] >= 0.90, "answers scored <= 2 of 5"),
+        Result("grader", "gaming answers >= honest", held["gaming_violations"]
+               + train["gaming_violations"], "cases", "0",
+               held["gaming_violations"] + train["gaming_violations"] == 0,
+               "keyword lists, copies, off-topic, hedges, confident wrong answers"),
+        Result("grader", "grading latency p95", latency["p95"], "ms", "< 20 ms",
+               latency["p95"] < 20, f"p50 {latency['p50']:.1f} ms, {latency['answers']} answers"),
+        Result("grader", "memory growth", after - memory["after_warmup"], "MiB", "flat", None,
+               f"peak RSS {memory['after_warmup']:.0f} -> {after:.0f} MiB over "
+               f"{'2,000' if quick else '20,000'} gradings"),
+    ]
+
+
+def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
-    for store in [s.strip() for s in stores.split(",") if s.strip()]:
+    for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
         if store not in ("sqlite", "postgresql"):
             print(f"unknown store {store!r}; use sqlite and/or postgresql")
             return 1
         with store_url(store) as url:
             upgrade(url)
-            results += bench_live_answers(url, store, sizes)
+            if live:
+                results += bench_live_answers(url, store, sizes)
             results += bench_load_and_board(url, store, sizes)
+    if grading:
+        results += bench_grading(quick)
     table = io.StringIO()
     table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
     for r in results:

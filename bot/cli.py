@@ -71,12 +71,12 @@ def cmd_bank_export(_args: argparse.Namespace) -> int:
 
 def cmd_grade(_args: argparse.Namespace) -> int:
     from bot.bank import Bank
-    from bot.grading import KeyPointGrader
     from bot.grading.reference import question_from_reference
+    from bot.grading.rubric import RubricGrader
 
     bank = _bank(_settings())
     assert isinstance(bank, Bank)
-    grader = KeyPointGrader()
+    grader = RubricGrader(bank)
     status = 0
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -97,7 +97,8 @@ def cmd_grade(_args: argparse.Namespace) -> int:
             grade = grader.grade(question, item["answer"])
             print(json.dumps({"score": grade.score, "band": grade.band.value,
                               "covered": list(grade.covered), "missed": list(grade.missed),
-                              "feedback": grade.feedback}, ensure_ascii=False), flush=True)
+                              "feedback": grade.feedback, "notes": list(grade.notes)},
+                             ensure_ascii=False), flush=True)
         except (ValueError, json.JSONDecodeError) as exc:
             print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
             status = 1
@@ -107,7 +108,7 @@ def cmd_grade(_args: argparse.Namespace) -> int:
 def build_quiz(settings: Settings) -> object:
     from bot.bank import Bank
     from bot.engine import Quiz, QuizEngine
-    from bot.grading import KeyPointGrader
+    from bot.grading.rubric import RubricGrader
     from bot.store.db import Database
     from bot.store.migrate import pending, upgrade
 
@@ -117,7 +118,7 @@ def build_quiz(settings: Settings) -> object:
         raise UserError("the database needs migrating: run `mlquiz db upgrade` first")
     bank = _bank(settings)
     assert isinstance(bank, Bank)
-    return Quiz(QuizEngine(Database(settings.database_url), bank, KeyPointGrader(), settings))
+    return Quiz(QuizEngine(Database(settings.database_url), bank, RubricGrader(bank), settings))
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -150,7 +151,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
-    status: int = bench_main(args.output, args.quick, args.stores)
+    status: int = bench_main(args.output, args.quick, args.stores, live=not args.no_live,
+                             grading=not args.no_grading)
     return status
 
 
@@ -181,7 +183,10 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run the benchmarks")
     bench.add_argument("--output", default="bench/report.json")
     bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    bench.add_argument("--stores", default="sqlite,postgresql")
+    bench.add_argument("--stores", default="sqlite,postgresql",
+                       help="comma-separated stores, or none")
+    bench.add_argument("--no-live", action="store_true", help="skip the 10,000 live answers")
+    bench.add_argument("--no-grading", action="store_true", help="skip the grader calibration")
     bench.set_defaults(func=cmd_bench)
     return root
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from bot.bank import Bank, load_bank
 from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
-from bot.grading import KeyPointGrader
+from bot.grading.rubric import RubricGrader
 from bot.store import throwaway as postgres
 from bot.store.db import Database
 from bot.store.migrate import upgrade
@@ -29,8 +29,8 @@ def bank() -> Bank:
 
 
 @pytest.fixture(scope="session")
-def grader() -> KeyPointGrader:
-    return KeyPointGrader()
+def grader(bank: Bank) -> RubricGrader:
+    return RubricGrader(bank)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +101,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def engine(database_url: str, bank: Bank, grader: KeyPointGrader,
+def engine(database_url: str, bank: Bank, grader: RubricGrader,
            clock: FakeClock) -> Iterator[QuizEngine]:
     db = Database(database_url)
     yield QuizEngine(db, bank, grader, Settings(database_url=database_url), clock=clock)

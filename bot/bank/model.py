@@ -45,6 +45,24 @@ class KeyPoint(Strict):
     weight: float = Field(default=1.0, gt=0, le=5)
 
 
+class Choice(Strict):
+    """A question that asks for a decision ("precision or recall?").
+
+    Lists the options, the phrases that name each, and the option a good answer commits to.
+    """
+
+    options: dict[Annotated[str, StringConstraints(pattern=ID_PATTERN)], tuple[ShortText, ...]]
+    expected: str
+
+    @model_validator(mode="after")
+    def _expected_is_an_option(self) -> Choice:
+        if len(self.options) < 2:
+            raise ValueError("options: a choice needs at least two options")
+        if self.expected not in self.options:
+            raise ValueError(f"expected: {self.expected!r} is not one of the options")
+        return self
+
+
 class HiddenTest(Strict):
     """One hidden test of a coding question: statements that call the entry point and assert."""
 
@@ -69,6 +87,9 @@ class Question(Strict):
     hints: tuple[ShortText, ...] = Field(default=(), max_length=5)
     follow_ups: tuple[ShortText, ...] = Field(default=(), max_length=8)
     tags: tuple[Tag, ...] = ()
+    choice: Choice | None = None
+    # Wrong statements candidates commonly make in the right words; stating one caps the grade.
+    misconceptions: tuple[ShortText, ...] = Field(default=(), max_length=8)
     # coding questions only
     entry_point: str | None = None
     starter: str | None = None

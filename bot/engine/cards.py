@@ -144,7 +144,12 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     if grade.missed:
         lines += [Text(spans(bold("To add"))),
                   Bullets(tuple(spans(p) for p in grade.missed))]
-    if grade.band is not Band.SOLID:
+    if grade.parts:
+        lines.append(Text(spans(bold("Structure: "), "  ".join(
+            f"{'✓' if present else '✗'} {part}" for part, present in grade.parts))))
+    if grade.notes:
+        lines += [Text(spans(bold("Tips"))), Bullets(tuple(spans(n) for n in grade.notes))]
+    elif grade.band is not Band.SOLID:
         lines.append(Note(spans(HOW_TO_ANSWER[question.category][0], " ",
                                 "; ".join(HOW_TO_ANSWER[question.category][1]), ".")))
     return Reply(kind="feedback", blocks=tuple(lines),  # type: ignore[arg-type]

@@ -287,8 +287,9 @@ class QuizEngine:
         session.flush()
         streak = 0
         if scoring and post.local_date is not None:
+            hidden = bool(session.scalar(sa.select(User.opted_out).where(User.id == user_id)))
             add_to_tallies(session, channel_id=channel.id, workspace_id=channel.workspace_id,
-                           user_id=user_id, day=post.local_date, points=points)
+                           user_id=user_id, day=post.local_date, points=points, hidden=hidden)
             streak = extend_streak(session, channel.id, user_id, post.local_date).current
         reply = cards.feedback(question, cards.FeedbackFacts(
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
@@ -468,6 +469,7 @@ class QuizEngine:
             channel = self.directory.channel(session, event.place, now)
             user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
             session.execute(sa.update(User).where(User.id == user_id).values(opted_out=value))
+            session.execute(sa.update(Tally).where(Tally.user_id == user_id).values(hidden=value))
         if value:
             return [cards.info("Done: your name is hidden from leaderboards and reveals. Your "
                                "points and streak still count; `/mlquiz optin` shows you again.")]
@@ -563,7 +565,7 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
     rows = session.execute(
         sa.select(Tally.user_id, Tally.points, Tally.answers, User.display_name)
         .join(User, User.id == Tally.user_id)
-        .where(*board, User.opted_out.is_(False))
+        .where(*board, Tally.hidden.is_(False))
         .order_by(Tally.points.desc(), Tally.answers.desc(), Tally.user_id)
         .limit(limit)).all() if limit else []
     result: list[cards.BoardRow] = []
@@ -575,13 +577,9 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
         *board, Tally.user_id == user_id)).first()
     you = None
     if mine is not None:
-        # Everyone above on the index, minus the (few) opted-out members above.
         above = session.scalar(sa.select(sa.func.count()).select_from(Tally).where(
-            *board, Tally.points > mine.points)) or 0
-        hidden = session.scalar(sa.select(sa.func.count()).select_from(User).join(
-            Tally, Tally.user_id == User.id).where(
-            *board, User.opted_out.is_(True), Tally.points > mine.points)) or 0
-        you = cards.BoardRow(above - hidden + 1, "", mine.points, mine.answers, True)
+            *board, Tally.hidden.is_(False), Tally.points > mine.points)) or 0
+        you = cards.BoardRow(above + 1, "", mine.points, mine.answers, True)
     return result, you
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.bank import Difficulty
 from bot.engine.timing import ALL_TIME, period_start
-from bot.store.models import Answer, Channel, Post, Streak, Tally
+from bot.store.models import Answer, Channel, Post, Streak, Tally, User
 from bot.store.upsert import insert_or_add
 
 PARTICIPATION_POINTS = 1
@@ -24,10 +24,10 @@ def points_for(score: float, difficulty: Difficulty) -> int:
 
 
 def add_to_tallies(session: Session, *, channel_id: int, workspace_id: int, user_id: int,
-                   day: dt.date, points: int) -> None:
+                   day: dt.date, points: int, hidden: bool) -> None:
     rows = [{"scope": scope, "scope_id": scope_id, "period": period,
              "period_start": period_start(period, day), "user_id": user_id,
-             "points": points, "answers": 1}
+             "points": points, "answers": 1, "hidden": hidden}
             for scope, scope_id in (("channel", channel_id), ("workspace", workspace_id))
             for period in PERIODS]
     insert_or_add(session, Tally, rows,
@@ -110,24 +110,31 @@ def _period_start_sql(period: str, day: sa.ColumnElement[dt.date | None]
 def rebuild_tallies(session: Session) -> int:
     """Recompute every leaderboard tally from the scoring answers, in SQL.
 
-    For repairs and bulk loads; the answer path keeps tallies current by itself.
-    Returns the number of tally rows written.
+    For repairs and bulk loads; the answer path keeps tallies current by itself. Channel
+    tallies come from the answers; workspace tallies are summed from the channel tallies, a
+    far smaller table. Returns the number of tally rows written.
     """
     dialect = session.get_bind().dialect.name
+    columns = ["scope", "scope_id", "period", "period_start", "user_id", "points", "answers",
+               "hidden"]
     session.execute(sa.delete(Tally))
-    for scope, scope_column in (("channel", Post.channel_id),
-                                ("workspace", Channel.workspace_id)):
-        for period in PERIODS:
-            start = _period_start_sql(period, Post.local_date, dialect).label("period_start")
-            source = (
-                sa.select(sa.literal(scope).label("scope"), scope_column.label("scope_id"),
-                          sa.literal(period).label("period"), start, Answer.user_id,
-                          sa.func.sum(Answer.points), sa.func.count())
-                .join(Post, Post.id == Answer.post_id)
-                .join(Channel, Channel.id == Post.channel_id)
-                .where(Answer.scoring_slot == 1, Post.local_date.is_not(None))
-                .group_by(scope_column, start, Answer.user_id))
-            session.execute(sa.insert(Tally).from_select(
-                ["scope", "scope_id", "period", "period_start", "user_id", "points", "answers"],
-                source))
+    for period in PERIODS:
+        start = _period_start_sql(period, Post.local_date, dialect).label("period_start")
+        session.execute(sa.insert(Tally).from_select(columns, (
+            sa.select(sa.literal("channel"), Post.channel_id, sa.literal(period), start,
+                      Answer.user_id, sa.func.sum(Answer.points), sa.func.count(),
+                      sa.func.max(sa.cast(User.opted_out, sa.Integer)) > 0)
+            .join(Post, Post.id == Answer.post_id).join(User, User.id == Answer.user_id)
+            .where(Answer.scoring_slot == 1, Post.local_date.is_not(None))
+            .group_by(Post.channel_id, start, Answer.user_id))))
+    channel_tally = sa.orm.aliased(Tally)
+    session.execute(sa.insert(Tally).from_select(columns, (
+        sa.select(sa.literal("workspace"), Channel.workspace_id, channel_tally.period,
+                  channel_tally.period_start, channel_tally.user_id,
+                  sa.func.sum(channel_tally.points), sa.func.sum(channel_tally.answers),
+                  sa.func.max(sa.cast(channel_tally.hidden, sa.Integer)) > 0)
+        .join(Channel, Channel.id == channel_tally.scope_id)
+        .where(channel_tally.scope == "channel")
+        .group_by(Channel.workspace_id, channel_tally.period, channel_tally.period_start,
+                  channel_tally.user_id))))
     return session.scalar(sa.select(sa.func.count()).select_from(Tally)) or 0

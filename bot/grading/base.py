@@ -29,6 +29,8 @@ class Grade:
     covered: tuple[str, ...]
     missed: tuple[str, ...]
     feedback: str
+    notes: tuple[str, ...] = ()  # guard messages and structure advice, most important first
+    parts: tuple[tuple[str, bool], ...] = ()  # the category's parts and whether each is present
 
     @property
     def band(self) -> Band:

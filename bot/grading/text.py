@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
 
 from bot.bank.model import Question
 from bot.grading.base import Grade
@@ -25,6 +25,7 @@ NO_CREDIT = 0.12
 FULL_CREDIT = 0.30
 COVERED = 0.75  # credit at or above which a key point is listed as covered
 RESTATES_QUESTION = 0.75
+MISCONCEPTION = 0.45  # similarity at which a sentence states a known misconception
 SHORT_PHRASE = 4  # content words
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
@@ -56,25 +57,42 @@ def overlap_factor(phrase: frozenset[str], sentence: frozenset[str]) -> float:
     return min(1.0, len(phrase & sentence) / need) if need else 0.0
 
 
+_NEGATION = re.compile(r"\b(not|no|never|n't|cannot|without|neither|nor)\b|n't\b")
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(text.lower()) is not None
+
+
 @dataclass(frozen=True)
 class _Prepared:
-    vectorizer: FeatureUnion
-    point_rows: list[NDArray[np.float64]]  # one matrix per key point: its phrasings
-    point_stems: list[list[frozenset[str]]]
-    prompt_row: NDArray[np.float64]
+    """A question's fitted vectoriser and its targets.
+
+    Targets are all phrasings of every key point, then the prompt, then the misconceptions,
+    as rows of one normalised sparse matrix.
+    """
+
+    vectorizers: tuple[TfidfVectorizer, TfidfVectorizer]  # words, characters
+    targets: sparse.csr_matrix
+    groups: list[range]  # rows of each key point's phrasings
+    group_stems: list[list[frozenset[str]]]
+    prompt_row: int
+    wrong: range
+    wrong_stems: list[frozenset[str]]
 
 
-def _vectorizer() -> FeatureUnion:
-    return FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
-    ])
+def _vectorizers(corpus: list[str]) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """Word uni- and bigrams (stop words dropped) and character 3-5-grams, fitted per question."""
+    return (
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit(corpus),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(corpus),
+    )
 
 
-def _normalize(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.asarray(matrix / norms, dtype=np.float64)
+def _raw(vectorizers: tuple[TfidfVectorizer, TfidfVectorizer], texts: list[str]
+         ) -> sparse.csr_matrix:
+    """Both feature sets side by side, each block unit-length, so they weigh the same."""
+    return sparse.hstack([normalize(v.transform(texts)) for v in vectorizers]).tocsr()
 
 
 class KeyPointGrader:
@@ -90,48 +108,95 @@ class KeyPointGrader:
         if prepared is not None:
             return prepared
         phrasings = [[p.text, *p.phrasings] for p in question.key_points]
-        corpus = [text for group in phrasings for text in group]
-        corpus += split_sentences(question.model_answer) + [question.prompt]
-        vectorizer = _vectorizer().fit(corpus)
-
-        def rows(texts: list[str]) -> NDArray[np.float64]:
-            return _normalize(np.asarray(vectorizer.transform(texts).toarray(), dtype=np.float64))
-
-        prepared = _Prepared(vectorizer, [rows(group) for group in phrasings],
-                             [[stems(t) for t in group] for group in phrasings],
-                             rows([question.prompt])[0])
+        wrong = list(question.misconceptions)
+        targets = [text for group in phrasings for text in group] + [question.prompt] + wrong
+        vectorizers = _vectorizers(targets + split_sentences(question.model_answer))
+        groups, start = [], 0
+        for group in phrasings:
+            groups.append(range(start, start + len(group)))
+            start += len(group)
+        prepared = _Prepared(
+            vectorizers, normalize(_raw(vectorizers, targets)), groups,
+            [[stems(t) for t in group] for group in phrasings], start,
+            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong])
         with self._lock:
             self._cache[question.id] = prepared
         return prepared
 
     def similarities(self, question: Question, answer: str) -> list[float]:
         """Best cosine of each key point against any sentence or adjacent pair of sentences."""
+        return self.match(question, answer)[0]
+
+    def match(self, question: Question, answer: str) -> tuple[list[float], list[float]]:
+        """Best similarity of each key point, and of each misconception, in the answer.
+
+        A misconception only counts in a sentence that affirms it as the question's file
+        states it ("bagging does not reduce bias" does not state "bagging reduces bias") and
+        that is closer to it than to every phrasing of every key point.
+        """
         prepared = self._prepare(question)
         sentences = split_sentences(answer)
         if not sentences:
-            return [0.0] * len(question.key_points)
+            return [0.0] * len(question.key_points), [0.0] * len(question.misconceptions)
         units = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
-        matrix = _normalize(np.asarray(prepared.vectorizer.transform(units).toarray(),
-                                       dtype=np.float64))
-        restating = matrix @ prepared.prompt_row >= RESTATES_QUESTION
-        matrix[restating] = 0.0
+        single = _raw(prepared.vectorizers, sentences)
+        # A pair of adjacent sentences is the sum of their vectors (one transform, not two).
+        pairs = single[:-1] + single[1:]
+        matrix = normalize(sparse.vstack([single, pairs]).tocsr())
+        cosines = np.asarray((prepared.targets @ matrix.T).toarray(), dtype=np.float64)
+        cosines[:, cosines[prepared.prompt_row] >= RESTATES_QUESTION] = 0.0
         unit_stems = [stems(u) for u in units]
         best = []
-        for rows, group in zip(prepared.point_rows, prepared.point_stems, strict=True):
-            cosines = rows @ matrix.T  # phrasings x units
+        for rows, group in zip(prepared.groups, prepared.group_stems, strict=True):
             factors = np.array([[overlap_factor(p, u) for u in unit_stems] for p in group])
-            best.append(float((cosines * factors).max()))
-        return best
+            best.append(float((cosines[rows.start:rows.stop] * factors).max()))
+        wrong = []
+        right = cosines[:prepared.prompt_row, :len(sentences)].max(axis=0)
+        for row, statement, wrong_stems in zip(prepared.wrong, question.misconceptions,
+                                               prepared.wrong_stems, strict=True):
+            polarity = negated(statement)
+            scores = [float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
+                      for i, sentence in enumerate(sentences)
+                      if negated(sentence) == polarity and cosines[row, i] > right[i]]
+            wrong.append(max(scores, default=0.0))
+        return best, wrong
+
+    def coverage(self, question: Question, answer: str) -> tuple[float, list[float]]:
+        """Weighted key-point coverage 0..1 and each key point's credit."""
+        return self.assess(question, answer)[:2]
+
+    def assess(self, question: Question, answer: str) -> tuple[float, list[float], list[str]]:
+        """Coverage, each key point's credit, and the misconceptions the answer states."""
+        sims, wrong = self.match(question, answer)
+        score, credit = coverage_from(question, sims, NO_CREDIT, FULL_CREDIT)
+        return score, credit, stated_misconceptions(question, wrong, MISCONCEPTION)
 
     def grade(self, question: Question, answer: str) -> Grade:
-        sims = self.similarities(question, answer)
-        weights = [p.weight for p in question.key_points]
-        credit = [min(1.0, max(0.0, (s - NO_CREDIT) / (FULL_CREDIT - NO_CREDIT))) for s in sims]
-        score = sum(c * w for c, w in zip(credit, weights, strict=True)) / sum(weights)
-        pairs = list(zip(question.key_points, credit, strict=True))
-        covered = tuple(p.text for p, c in pairs if c >= COVERED)
-        missed = tuple(p.text for p, c in pairs if c < COVERED)
-        return Grade(round(score, 3), covered, missed, _feedback(len(covered), len(sims), missed))
+        score, credit = self.coverage(question, answer)
+        return coverage_grade(question, score, credit)
+
+
+def coverage_from(question: Question, sims: list[float], no_credit: float, full_credit: float
+                  ) -> tuple[float, list[float]]:
+    """Weighted coverage: each key point's credit rises linearly between the two cosines."""
+    weights = [p.weight for p in question.key_points]
+    credit = [min(1.0, max(0.0, (s - no_credit) / (full_credit - no_credit))) for s in sims]
+    return sum(c * w for c, w in zip(credit, weights, strict=True)) / sum(weights), credit
+
+
+def stated_misconceptions(question: Question, wrong: list[float], threshold: float
+                          ) -> list[str]:
+    return [m for m, s in zip(question.misconceptions, wrong, strict=True) if s >= threshold]
+
+
+def coverage_grade(question: Question, score: float, credit: list[float],
+                   notes: tuple[str, ...] = (), parts: tuple[tuple[str, bool], ...] = ()
+                   ) -> Grade:
+    pairs = list(zip(question.key_points, credit, strict=True))
+    covered = tuple(p.text for p, c in pairs if c >= COVERED)
+    missed = tuple(p.text for p, c in pairs if c < COVERED)
+    return Grade(round(score, 3), covered, missed,
+                 _feedback(len(covered), len(credit), missed), notes, parts)
 
 
 def _feedback(covered: int, total: int, missed: tuple[str, ...]) -> str:

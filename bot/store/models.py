@@ -172,11 +172,13 @@ class Tally(Base):
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     points: Mapped[int] = mapped_column(sa.Integer, default=0)
     answers: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The member opted out of leaderboards (copied from users, so boards need no join to filter).
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
 
 # Boards read this index in order: the top ten without a sort, a rank by one range count.
 sa.Index("ix_tallies_board", Tally.scope, Tally.scope_id, Tally.period, Tally.period_start,
-         Tally.points.desc(), Tally.answers.desc(), Tally.user_id)
+         Tally.hidden, Tally.points.desc(), Tally.answers.desc(), Tally.user_id)
 
 
 class Streak(Base):

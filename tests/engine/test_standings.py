@@ -66,16 +66,18 @@ def test_tallies_can_be_rebuilt_from_answers(engine: QuizEngine, clock: FakeCloc
         answer(engine, "Bias is underfitting and variance is overfitting.", member("Wes"))
         answer(engine, "It depends.", member("Xia"))
         clock.advance(days=13)
+    command(engine, "optout", member("Xia"))
     with engine.db.transaction() as session:
         before = sorted(session.execute(sa.select(Tally.scope, Tally.period, Tally.period_start,
                                                   Tally.user_id, Tally.points,
-                                                  Tally.answers)).all())
+                                                  Tally.answers, Tally.hidden)).all())
         rebuild_tallies(session)
     with engine.db.transaction() as session:
         after = sorted(session.execute(sa.select(Tally.scope, Tally.period, Tally.period_start,
                                                  Tally.user_id, Tally.points,
-                                                 Tally.answers)).all())
+                                                 Tally.answers, Tally.hidden)).all())
     assert before == after and len(before) > 0
+    assert any(row.hidden for row in after) and not all(row.hidden for row in after)
 
 
 def test_streak_counts_posts_not_calendar_days(engine: QuizEngine, clock: FakeClock) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bank import Bank, Category
-from bot.grading import Band, KeyPointGrader, split_sentences
+from bot.grading import Band, split_sentences
+from bot.grading.rubric import RubricGrader
 
 
 def test_sentences_and_list_items_are_split() -> None:
@@ -14,25 +13,16 @@ def test_sentences_and_list_items_are_split() -> None:
                                      "fourth item"]
 
 
-@pytest.mark.parametrize("category", [Category.CONCEPT, Category.SCENARIO])
-def test_model_answers_are_graded_solid(bank: Bank, grader: KeyPointGrader,
-                                        category: Category) -> None:
-    questions = bank.by_category(category)
-    solid = [q.id for q in questions
-             if grader.grade(q, q.model_answer).band is Band.SOLID]
-    # the reference answer of (nearly) every question must read as solid to its own grader
-    assert len(solid) >= 0.9 * len(questions), {q.id for q in questions} - set(solid)
+def test_model_answers_grade_high(bank: Bank, grader: RubricGrader) -> None:
+    # A reference answer is a perfect answer: most reach the top band, none is graded low.
+    # (Some long multi-idea key points still keep a few at "partial"; see docs/grading.md.)
+    questions = [q for q in bank if q.category is not Category.CODING]
+    bands = {q.id: grader.grade(q, q.model_answer).band for q in questions}
+    assert Band.MISSING not in bands.values()
+    assert list(bands.values()).count(Band.SOLID) >= 0.8 * len(bands), bands
 
 
-@pytest.mark.parametrize("category", [Category.PROJECT, Category.BEHAVIORAL])
-def test_model_stories_are_never_graded_as_missing(bank: Bank, grader: KeyPointGrader,
-                                                   category: Category) -> None:
-    # Stories are matched by words alone here; recognising STAR parts is the rubric grader's job.
-    for question in bank.by_category(category):
-        assert grader.grade(question, question.model_answer).band is not Band.MISSING, question.id
-
-
-def test_off_topic_and_restated_question_score_low(bank: Bank, grader: KeyPointGrader) -> None:
+def test_off_topic_and_restated_question_score_low(bank: Bank, grader: RubricGrader) -> None:
     for question in bank:
         if question.category is Category.CODING:
             continue
@@ -43,7 +33,7 @@ def test_off_topic_and_restated_question_score_low(bank: Bank, grader: KeyPointG
         assert copied.band is Band.MISSING, question.id
 
 
-def test_partial_answer_names_what_is_missing(bank: Bank, grader: KeyPointGrader) -> None:
+def test_partial_answer_names_what_is_missing(bank: Bank, grader: RubricGrader) -> None:
     question = bank.get("bias-variance-tradeoff")
     assert question is not None
     grade = grader.grade(question, "Bias means the model is too simple, so it underfits. "
@@ -54,7 +44,7 @@ def test_partial_answer_names_what_is_missing(bank: Bank, grader: KeyPointGrader
     assert "You covered 2 of 5 key points" in grade.feedback
 
 
-def test_empty_answer_scores_zero(bank: Bank, grader: KeyPointGrader) -> None:
+def test_empty_answer_scores_zero(bank: Bank, grader: RubricGrader) -> None:
     question = bank.get("bias-variance-tradeoff")
     assert question is not None
     grade = grader.grade(question, "")

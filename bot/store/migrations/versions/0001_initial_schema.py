@@ -167,6 +167,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("hidden", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_tallies_user_id_users"), ondelete="CASCADE"
         ),
@@ -177,7 +178,7 @@ def upgrade() -> None:
     with op.batch_alter_table("tallies", schema=None) as batch_op:
         batch_op.create_index(
             "ix_tallies_board",
-            ["scope", "scope_id", "period", "period_start", sa.text("points DESC"),
+            ["scope", "scope_id", "period", "period_start", "hidden", sa.text("points DESC"),
              sa.text("answers DESC"), "user_id"],
             unique=False,
         )

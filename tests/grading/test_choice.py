@@ -1,0 +1,52 @@
+"""Choice questions: which option an answer commits to, with negation and hedging."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bank import Bank
+from bot.bank.model import Choice
+from bot.grading.choice import commitment
+from bot.grading.rubric import RubricGrader
+
+METRIC = Choice(options={"precision": ("positive predictive value",),
+                         "recall": ("sensitivity", "true positive rate")}, expected="recall")
+
+
+@pytest.mark.parametrize(("answer", "chosen"), [
+    ("I would optimise recall, not precision.", "recall"),
+    ("Recall over precision here, since a missed case is worse.", "recall"),
+    ("Sensitivity is the priority. We can accept lower precision.", "recall"),
+    ("I would maximise precision rather than recall.", "precision"),
+    ("I would not focus on recall; precision is key.", "precision"),
+    ("Precision first; recall matters less for us.", "precision"),
+])
+def test_commitment(answer: str, chosen: str) -> None:
+    assert commitment(answer, METRIC).chosen == chosen
+
+
+def test_hedging_between_options() -> None:
+    said = commitment("Both precision and recall are important, it depends.", METRIC)
+    assert said.chosen is None and said.hedged
+
+
+def test_no_option_named() -> None:
+    said = commitment("I would look at the costs first.", METRIC)
+    assert said.chosen is None and not said.hedged
+
+
+def test_wrong_choice_in_the_right_words_scores_low(bank: Bank) -> None:
+    grader = RubricGrader(bank)
+    question = bank.get("precision-or-recall-for-screening")
+    assert question is not None
+    right = grader.grade(question, "Recall: missing a sick patient is far worse than a cheap "
+                                   "follow-up, so lower the threshold and accept more false "
+                                   "positives, within what the clinic can handle.")
+    wrong = grader.grade(question, "Precision: flagging healthy patients wastes follow-ups, so "
+                                   "raise the threshold and accept that we catch fewer "
+                                   "cases; recall matters less.")
+    hedge = grader.grade(question, "Precision and recall both matter; a missed case is bad and "
+                                   "false alarms are bad too, so it depends.")
+    assert right.score > 0.6
+    assert wrong.score <= 0.2 and "stronger choice is recall" in wrong.notes[0]
+    assert hedge.score <= 0.5 and "pick one" in hedge.notes[0]
