@@ -85,9 +85,10 @@ def tune(bank: Bank, items: list[Item]) -> tuple[Weights, float]:
     best, best_r = Weights(), -1.0
     grid = itertools.product((0.02, 0.05, 0.08, 0.12), (0.34, 0.4, 0.46, 0.52),
                              (0.0, 0.1, 0.2), (0.2, 0.35, 0.5), (0.45, 0.6, 0.75),
-                             (0.2, 0.3, 0.4))
-    for no_credit, full, concept, scenario, story, support in grid:
+                             (0.2, 0.3, 0.4), (0.1, 0.2, 0.3))
+    for no_credit, full, concept, scenario, story, support, penalty in grid:
         weights = replace(Weights(), no_credit=no_credit, full_credit=full, support=support,
+                          misconception_penalty=penalty,
                           structure={Category.CONCEPT: concept, Category.SCENARIO: scenario,
                                      Category.PROJECT: story, Category.BEHAVIORAL: story,
                                      Category.CODING: 0.0})

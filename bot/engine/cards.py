@@ -145,7 +145,7 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
         lines += [Text(spans(bold("To add"))),
                   Bullets(tuple(spans(p) for p in grade.missed))]
     if grade.parts:
-        lines.append(Text(spans(bold("Structure: "), "  ".join(
+        lines.append(Text(spans(bold("Structure:"), " ", "  ".join(
             f"{'✓' if present else '✗'} {part}" for part, present in grade.parts))))
     if grade.notes:
         lines += [Text(spans(bold("Tips"))), Bullets(tuple(spans(n) for n in grade.notes))]

@@ -35,7 +35,7 @@ class Weights:
         Category.BEHAVIORAL: 0.75, Category.CODING: 0.0})
     support: float = 0.3  # coverage at which the structure counts fully
     misconception: float = 0.45  # similarity at which a sentence states a misconception
-    misconception_cap: float = 0.3
+    misconception_penalty: float = 0.2  # subtracted when an answer states one
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
     no_choice_cap: float = 0.6
@@ -88,7 +88,7 @@ class RubricGrader:
             notes.append(guard.message)
         stated = stated_misconceptions(question, facts.wrong, w.misconception)
         if stated:
-            score = min(score, w.misconception_cap)
+            score -= w.misconception_penalty
             notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
                             "against the model answer at reveal.")
         if question.choice is not None:

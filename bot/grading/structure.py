@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from bot.bank import Category, Question
-from bot.grading.text import split_sentences
+from bot.grading.text import MAX_SENTENCES, split_sentences
 
 PARTS: dict[Category, tuple[str, ...]] = {
     Category.CONCEPT: ("definition", "example", "use", "limitation"),
@@ -137,7 +137,7 @@ class StructureModel:
         parts = PARTS.get(category)
         if parts is None:
             return None
-        sentences = split_sentences(answer)
+        sentences = split_sentences(answer)[:MAX_SENTENCES]
         credit = dict.fromkeys(parts, 0.0)
         if not sentences:
             return Structure(parts, credit)

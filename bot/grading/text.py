@@ -25,6 +25,7 @@ NO_CREDIT = 0.12
 FULL_CREDIT = 0.30
 COVERED = 0.75  # credit at or above which a key point is listed as covered
 RESTATES_QUESTION = 0.75
+MAX_SENTENCES = 40
 MISCONCEPTION = 0.45  # similarity at which a sentence states a known misconception
 SHORT_PHRASE = 4  # content words
 _WORD = re.compile(r"[a-z0-9]+")
@@ -135,7 +136,9 @@ class KeyPointGrader:
         that is closer to it than to every phrasing of every key point.
         """
         prepared = self._prepare(question)
-        sentences = split_sentences(answer)
+        # An interviewer stops listening too: past this many sentences nothing more is read
+        # (the rambling guard caps such answers anyway), which also bounds grading time.
+        sentences = split_sentences(answer)[:MAX_SENTENCES]
         if not sentences:
             return [0.0] * len(question.key_points), [0.0] * len(question.misconceptions)
         units = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
@@ -148,8 +151,11 @@ class KeyPointGrader:
         unit_stems = [stems(u) for u in units]
         best = []
         for rows, group in zip(prepared.groups, prepared.group_stems, strict=True):
-            factors = np.array([[overlap_factor(p, u) for u in unit_stems] for p in group])
-            best.append(float((cosines[rows.start:rows.stop] * factors).max()))
+            block = cosines[rows.start:rows.stop]
+            for k, phrase in enumerate(group):
+                if len(phrase) <= SHORT_PHRASE:  # longer statements are left to the cosine
+                    block[k] *= [overlap_factor(phrase, u) for u in unit_stems]
+            best.append(float(block.max()))
         wrong = []
         right = cosines[:prepared.prompt_row, :len(sentences)].max(axis=0)
         for row, statement, wrong_stems in zip(prepared.wrong, question.misconceptions,
