@@ -49,3 +49,11 @@ def test_empty_answer_scores_zero(bank: Bank, grader: RubricGrader) -> None:
     assert question is not None
     grade = grader.grade(question, "")
     assert grade.score == 0 and not grade.covered
+
+
+def test_no_model_answer_trips_its_own_misconceptions(bank: Bank, grader: RubricGrader) -> None:
+    for question in bank:
+        if question.category is Category.CODING:
+            continue
+        notes = grader.grade(question, question.model_answer).notes
+        assert not any("common mistake" in note for note in notes), question.id
