@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -182,19 +183,27 @@ def bench_load_and_board(url: str, store: str, sizes: Sizes) -> list[Result]:
     written = 0
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     false = "f" if db.dialect == "postgresql" else 0
-    for post_id in post_ids:
-        for user_id in user_ids:
-            if written >= sizes.answers:
-                break
-            score = rng.random()
-            chunk.append((f"bulk-{post_id}-{user_id}", post_id, user_id, "bulk answer", false,
-                          score, "[]", "[]", "", 1 + round(score * 10), 1, false, stamp))
-            written += 1
-            if len(chunk) == 50_000:
-                _bulk_insert(db, chunk)
-                chunk = []
-    if chunk:
-        _bulk_insert(db, chunk)
+    # PostgreSQL takes COPY streams on two connections at once (one per core); SQLite has a
+    # single writer, so there one stream.
+    streams = 2 if db.dialect == "postgresql" else 1
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        pending = []
+        for post_id in post_ids:
+            for user_id in user_ids:
+                if written >= sizes.answers:
+                    break
+                score = rng.random()
+                chunk.append((f"bulk-{post_id}-{user_id}", post_id, user_id, "bulk answer",
+                               false, score, "[]", "[]", "", 1 + round(score * 10), 1, false,
+                               stamp))
+                written += 1
+                if len(chunk) == 50_000:
+                    pending.append(pool.submit(_bulk_insert, db, chunk))
+                    chunk = []
+        if chunk:
+            pending.append(pool.submit(_bulk_insert, db, chunk))
+        for future in pending:
+            future.result()
     inserted = time.perf_counter() - started
     with db.transaction() as session:
         tallies = rebuild_tallies(session)
