@@ -28,14 +28,18 @@ from bot.grading.text import (
 @dataclass(frozen=True)
 class Weights:
     # Tuned on the calibration set's training questions (`python -m bench.grading`).
-    no_credit: float = 0.05  # key-point similarity that earns nothing
+    no_credit: float = 0.08  # key-point similarity that earns nothing
     full_credit: float = 0.46  # key-point similarity that earns the whole point
     structure: dict[Category, float] = field(default_factory=lambda: {
         Category.CONCEPT: 0.0, Category.SCENARIO: 0.2, Category.PROJECT: 0.75,
         Category.BEHAVIORAL: 0.75, Category.CODING: 0.0})
-    support: float = 0.3  # coverage at which the structure counts fully
+    support: float = 0.2  # coverage at which the structure counts fully
+    # Not tuned: chosen so that a well-told story about something else (a barbecue, for a
+    # question about disagreeing on a model) stays in the bottom band; train r is unchanged.
+    relevance_floor: float = 0.15  # topic relevance below which structure earns nothing
+    relevance_full: float = 0.20  # topic relevance at which structure counts fully
     misconception: float = 0.45  # similarity at which a sentence states a misconception
-    misconception_penalty: float = 0.2  # subtracted when an answer states one
+    misconception_penalty: float = 0.3  # subtracted when an answer states one
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
     no_choice_cap: float = 0.6
@@ -47,6 +51,7 @@ class Features:
 
     sims: list[float]
     wrong: list[float]
+    relevance: float
     structure: Structure | None
     guards: list[guards.Guard]
     chosen: str | None
@@ -68,7 +73,8 @@ class RubricGrader:
                  guards.keyword_list(answer),
                  guards.hedging(answer), guards.rambling(answer, question.model_answer)]
         said = commitment(answer, question.choice) if question.choice else None
-        return Features(sims, wrong, self.structure.analyse(question.category, answer),
+        return Features(sims, wrong, self.points.relevance(question, answer),
+                        self.structure.analyse(question.category, answer),
                         [g for g in found if g is not None],
                         said.chosen if said else None, bool(said and said.hedged))
 
@@ -80,7 +86,10 @@ class RubricGrader:
         coverage, credit = coverage_from(question, facts.sims, w.no_credit, w.full_credit)
         structure = facts.structure
         weight = w.structure.get(question.category, 0.0) if structure else 0.0
-        support = min(1.0, coverage / w.support)
+        # Structure counts only as far as the content supports it and the answer is about
+        # this question: a well-shaped story about something else earns nothing for its shape.
+        on_topic = (facts.relevance - w.relevance_floor) / (w.relevance_full - w.relevance_floor)
+        support = min(1.0, coverage / w.support) * min(1.0, max(0.0, on_topic))
         score = (1 - weight) * coverage + weight * support * (structure.score if structure else 0)
         notes: list[str] = []
         for guard in facts.guards:

@@ -80,6 +80,7 @@ class _Prepared:
     prompt_row: int
     wrong: range
     wrong_stems: list[frozenset[str]]
+    topic: sparse.csr_matrix  # the question's whole vocabulary, as one word-level row
 
 
 def _vectorizers(corpus: list[str]) -> tuple[TfidfVectorizer, TfidfVectorizer]:
@@ -119,7 +120,9 @@ class KeyPointGrader:
         prepared = _Prepared(
             vectorizers, normalize(_raw(vectorizers, targets)), groups,
             [[stems(t) for t in group] for group in phrasings], start,
-            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong])
+            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
+            normalize(vectorizers[0].transform([" ".join(
+                [question.prompt, question.model_answer, *targets])])).tocsr())
         with self._lock:
             self._cache[question.id] = prepared
         return prepared
@@ -166,6 +169,15 @@ class KeyPointGrader:
                       if negated(sentence) == polarity and cosines[row, i] > right[i]]
             wrong.append(max(scores, default=0.0))
         return best, wrong
+
+    def relevance(self, question: Question, answer: str) -> float:
+        """Word-level cosine between the whole answer and everything the question is about.
+
+        Low for an answer about something else, however well it is shaped.
+        """
+        prepared = self._prepare(question)
+        row = normalize(prepared.vectorizers[0].transform([answer]))
+        return float((prepared.topic @ row.T).toarray()[0, 0])
 
     def coverage(self, question: Question, answer: str) -> tuple[float, list[float]]:
         """Weighted key-point coverage 0..1 and each key point's credit."""
