@@ -65,7 +65,7 @@ class RubricGrader:
         self.weights = weights or Weights()
 
     def features(self, question: Question, answer: str) -> Features:
-        sims, wrong = self.points.match(question, answer)
+        matched = self.points.match(question, answer)
         options = frozenset().union(*(stems(f"{name} {' '.join(names)}") for name, names
                                       in question.choice.options.items())) \
             if question.choice else frozenset()
@@ -73,7 +73,7 @@ class RubricGrader:
                  guards.keyword_list(answer),
                  guards.hedging(answer), guards.rambling(answer, question.model_answer)]
         said = commitment(answer, question.choice) if question.choice else None
-        return Features(sims, wrong, self.points.relevance(question, answer),
+        return Features(matched.sims, matched.wrong, matched.relevance,
                         self.structure.analyse(question.category, answer),
                         [g for g in found if g is not None],
                         said.chosen if said else None, bool(said and said.hedged))

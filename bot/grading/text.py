@@ -97,6 +97,13 @@ def _raw(vectorizers: tuple[TfidfVectorizer, TfidfVectorizer], texts: list[str]
     return sparse.hstack([normalize(v.transform(texts)) for v in vectorizers]).tocsr()
 
 
+@dataclass(frozen=True)
+class Match:
+    sims: list[float]  # best similarity of each key point
+    wrong: list[float]  # best similarity of each misconception (affirmed, closer than any point)
+    relevance: float  # the answer's words against everything the question is about
+
+
 class KeyPointGrader:
     """Scores an answer by the weighted share of key points it states."""
 
@@ -129,9 +136,9 @@ class KeyPointGrader:
 
     def similarities(self, question: Question, answer: str) -> list[float]:
         """Best cosine of each key point against any sentence or adjacent pair of sentences."""
-        return self.match(question, answer)[0]
+        return self.match(question, answer).sims
 
-    def match(self, question: Question, answer: str) -> tuple[list[float], list[float]]:
+    def match(self, question: Question, answer: str) -> Match:
         """Best similarity of each key point, and of each misconception, in the answer.
 
         A misconception only counts in a sentence that affirms it as the question's file
@@ -143,9 +150,15 @@ class KeyPointGrader:
         # (the rambling guard caps such answers anyway), which also bounds grading time.
         sentences = split_sentences(answer)[:MAX_SENTENCES]
         if not sentences:
-            return [0.0] * len(question.key_points), [0.0] * len(question.misconceptions)
+            return Match([0.0] * len(question.key_points), [0.0] * len(question.misconceptions),
+                         0.0)
         units = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
-        single = _raw(prepared.vectorizers, sentences)
+        words = normalize(prepared.vectorizers[0].transform(sentences))
+        single = sparse.hstack([words, normalize(prepared.vectorizers[1].transform(sentences))
+                                ]).tocsr()
+        # How much the answer is about this question at all: its words against the topic.
+        whole = normalize(sparse.csr_matrix(words.sum(axis=0)))
+        relevance = float((prepared.topic @ whole.T).toarray()[0, 0])
         # A pair of adjacent sentences is the sum of their vectors (one transform, not two).
         pairs = single[:-1] + single[1:]
         matrix = normalize(sparse.vstack([single, pairs]).tocsr())
@@ -168,16 +181,7 @@ class KeyPointGrader:
                       for i, sentence in enumerate(sentences)
                       if negated(sentence) == polarity and cosines[row, i] > right[i]]
             wrong.append(max(scores, default=0.0))
-        return best, wrong
-
-    def relevance(self, question: Question, answer: str) -> float:
-        """Word-level cosine between the whole answer and everything the question is about.
-
-        Low for an answer about something else, however well it is shaped.
-        """
-        prepared = self._prepare(question)
-        row = normalize(prepared.vectorizers[0].transform([answer]))
-        return float((prepared.topic @ row.T).toarray()[0, 0])
+        return Match(best, wrong, relevance)
 
     def coverage(self, question: Question, answer: str) -> tuple[float, list[float]]:
         """Weighted key-point coverage 0..1 and each key point's credit."""
@@ -185,9 +189,9 @@ class KeyPointGrader:
 
     def assess(self, question: Question, answer: str) -> tuple[float, list[float], list[str]]:
         """Coverage, each key point's credit, and the misconceptions the answer states."""
-        sims, wrong = self.match(question, answer)
-        score, credit = coverage_from(question, sims, NO_CREDIT, FULL_CREDIT)
-        return score, credit, stated_misconceptions(question, wrong, MISCONCEPTION)
+        found = self.match(question, answer)
+        score, credit = coverage_from(question, found.sims, NO_CREDIT, FULL_CREDIT)
+        return score, credit, stated_misconceptions(question, found.wrong, MISCONCEPTION)
 
     def grade(self, question: Question, answer: str) -> Grade:
         score, credit = self.coverage(question, answer)
