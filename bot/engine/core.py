@@ -45,6 +45,12 @@ class QuizEngine:
         self.directory = Directory()
 
     # ---- helpers -------------------------------------------------------------------------
+    def _member(self, session: Session, event: Command | Answer | Action, now: dt.datetime
+                ) -> tuple[ChannelRef, int]:
+        """The channel of an event and the id of the member who acted."""
+        channel = self.directory.channel(session, event.place, now)
+        return channel, self.directory.user_id(session, channel.workspace_id, event.actor, now)
+
     def _excluded(self) -> tuple[Category, ...]:
         return () if self.code_runs else (Category.CODING,)
 
@@ -230,8 +236,7 @@ class QuizEngine:
                                 "shorter: trim it and send it again. Nothing was recorded.")]
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             post = self._find_post(session, channel, user_id, event, now)
             if post is None:
                 return [cards.info("There is no open question here right now. "
@@ -357,8 +362,7 @@ class QuizEngine:
                                "server. Try another category.")]
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             pool = [q for q in eligible_questions(
                 self.bank, {parsed.category.value: 1} if parsed.category else {},
                 parsed.difficulty.value if parsed.difficulty else None, self._excluded())
@@ -384,8 +388,7 @@ class QuizEngine:
     def _open_question(self, session: Session, event: Command | Action,
                        post_id: int | None) -> Question | None:
         now = self.clock()
-        channel = self.directory.channel(session, event.place, now)
-        user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+        channel, user_id = self._member(session, event, now)
         post = self._find_post(session, channel, user_id, Answer(
             event.delivery_id, event.actor, event.place, "", post_id=post_id), now)
         return self._question(post) if post is not None else None
@@ -401,8 +404,7 @@ class QuizEngine:
         assert isinstance(parsed, commands.Leaderboard)
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             scope_id = channel.id if parsed.scope == "channel" else channel.workspace_id
@@ -415,8 +417,7 @@ class QuizEngine:
     def _cmd_streak(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             view = view_streak(session, channel.id, user_id)
         if view.last_date is None:
             text = ("No streak yet. Answer the daily question before its reveal to start one; "
@@ -436,8 +437,7 @@ class QuizEngine:
     def _cmd_me(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             tz = timing.zone_or_utc(self._schedule(session, channel, now).timezone)
             day = now.astimezone(tz).date()
             lines = []
@@ -466,8 +466,7 @@ class QuizEngine:
     def _set_opt_out(self, event: Command, value: bool) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
-            channel = self.directory.channel(session, event.place, now)
-            user_id = self.directory.user_id(session, channel.workspace_id, event.actor, now)
+            channel, user_id = self._member(session, event, now)
             session.execute(sa.update(User).where(User.id == user_id).values(opted_out=value))
             session.execute(sa.update(Tally).where(Tally.user_id == user_id).values(hidden=value))
         if value:
