@@ -23,7 +23,7 @@ from bot.grading.base import Grade
 # calibrated so the bank's model answers read as solid and off-topic text scores near zero.
 NO_CREDIT = 0.12
 FULL_CREDIT = 0.30
-COVERED = 0.75  # credit at or above which a key point is listed as covered
+COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
 MAX_SENTENCES = 40
 MISCONCEPTION = 0.45  # similarity at which a sentence states a known misconception
