@@ -1,6 +1,6 @@
-"""Graders: free text by key-point coverage (code is graded by hidden tests in the sandbox)."""
+"""Graders: free text by key points, structure and guards (code: hidden tests in the sandbox)."""
 
 from bot.grading.base import Band, Grade, Grader
-from bot.grading.text import KeyPointGrader, split_sentences
+from bot.grading.text import KeyPointMatcher, split_sentences
 
-__all__ = ["Band", "Grade", "Grader", "KeyPointGrader", "split_sentences"]
+__all__ = ["Band", "Grade", "Grader", "KeyPointMatcher", "split_sentences"]

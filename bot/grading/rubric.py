@@ -17,7 +17,7 @@ from bot.grading.base import Grade
 from bot.grading.choice import commitment
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
 from bot.grading.text import (
-    KeyPointGrader,
+    KeyPointMatcher,
     coverage_from,
     coverage_grade,
     stated_misconceptions,
@@ -60,7 +60,7 @@ class Features:
 
 class RubricGrader:
     def __init__(self, questions: Iterable[Question], weights: Weights | None = None) -> None:
-        self.points = KeyPointGrader()
+        self.points = KeyPointMatcher()
         self.structure = StructureModel(questions)
         self.weights = weights or Weights()
 

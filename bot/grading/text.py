@@ -19,14 +19,9 @@ from sklearn.preprocessing import normalize
 from bot.bank.model import Question
 from bot.grading.base import Grade
 
-# Credit for a key point rises linearly from 0 at cosine NO_CREDIT to 1 at FULL_CREDIT;
-# calibrated so the bank's model answers read as solid and off-topic text scores near zero.
-NO_CREDIT = 0.12
-FULL_CREDIT = 0.30
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
 MAX_SENTENCES = 40
-MISCONCEPTION = 0.45  # similarity at which a sentence states a known misconception
 SHORT_PHRASE = 4  # content words
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
@@ -104,8 +99,11 @@ class Match:
     relevance: float  # the answer's words against everything the question is about
 
 
-class KeyPointGrader:
-    """Scores an answer by the weighted share of key points it states."""
+class KeyPointMatcher:
+    """Measures how closely an answer's sentences state each key point and misconception.
+
+    Scoring (credit, weights, caps) is the rubric grader's job; this class only matches.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, _Prepared] = {}
@@ -133,10 +131,6 @@ class KeyPointGrader:
         with self._lock:
             self._cache[question.id] = prepared
         return prepared
-
-    def similarities(self, question: Question, answer: str) -> list[float]:
-        """Best cosine of each key point against any sentence or adjacent pair of sentences."""
-        return self.match(question, answer).sims
 
     def match(self, question: Question, answer: str) -> Match:
         """Best similarity of each key point, and of each misconception, in the answer.
@@ -183,19 +177,6 @@ class KeyPointGrader:
             wrong.append(max(scores, default=0.0))
         return Match(best, wrong, relevance)
 
-    def coverage(self, question: Question, answer: str) -> tuple[float, list[float]]:
-        """Weighted key-point coverage 0..1 and each key point's credit."""
-        return self.assess(question, answer)[:2]
-
-    def assess(self, question: Question, answer: str) -> tuple[float, list[float], list[str]]:
-        """Coverage, each key point's credit, and the misconceptions the answer states."""
-        found = self.match(question, answer)
-        score, credit = coverage_from(question, found.sims, NO_CREDIT, FULL_CREDIT)
-        return score, credit, stated_misconceptions(question, found.wrong, MISCONCEPTION)
-
-    def grade(self, question: Question, answer: str) -> Grade:
-        score, credit = self.coverage(question, answer)
-        return coverage_grade(question, score, credit)
 
 
 def coverage_from(question: Question, sims: list[float], no_credit: float, full_credit: float
