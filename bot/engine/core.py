@@ -17,7 +17,7 @@ from bot.bank import Bank, Category, Question
 from bot.config import Settings
 from bot.engine import cards, commands, timing
 from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
-from bot.engine.events import Action, Actor, Answer, Command, Place
+from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Band, Grade, Grader
@@ -236,6 +236,9 @@ class QuizEngine:
                                 "shorter: trim it and send it again. Nothing was recorded.")]
         now = self.clock()
         with self.db.transaction() as session:
+            if session.scalars(sa.select(AnswerRow.id).where(
+                    AnswerRow.delivery_id == event.delivery_id[:160])).first() is not None:
+                return []  # a platform retry of an answer already recorded: grade nothing
             channel, user_id = self._member(session, event, now)
             post = self._find_post(session, channel, user_id, event, now)
             if post is None:
@@ -270,9 +273,6 @@ class QuizEngine:
     def _record_in(self, session: Session, event: Answer, post_id: int, question: Question,
                    text: str, grade: Grade, now: dt.datetime, *, allow_scoring: bool
                    ) -> list[Reply]:
-        if session.scalars(sa.select(AnswerRow.id).where(
-                AnswerRow.delivery_id == event.delivery_id[:160])).first() is not None:
-            return []
         post = session.get(Post, post_id)
         channel = session.get(Channel, post.channel_id) if post else None
         if post is None or channel is None:
@@ -597,4 +597,4 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
     return cards.info(f"{text} Next: {lines}.", "schedule")
 
 
-__all__ = ["Actor", "Clock", "QuizEngine", "describe_schedule", "leaderboard_rows"]
+__all__ = ["Clock", "QuizEngine", "describe_schedule", "leaderboard_rows"]
