@@ -9,6 +9,7 @@ from bot.bank import Category, Question, topic_label
 from bot.engine.commands import ADMIN_ONLY, SUMMARY, USAGE
 from bot.grading import Band, Grade
 from bot.render import (
+    Block,
     Bullets,
     Button,
     Buttons,
@@ -73,7 +74,7 @@ def error(text: str) -> Reply:
 def question_card(question: Question, *, post_id: int, title: str,
                   visibility: Visibility, channel: str | None = None,
                   footer: str = "") -> Reply:
-    blocks: list[object] = [
+    blocks: list[Block] = [
         Heading(title),
         Fields((("Category", question.category.value), ("Topic", topic_label(question.topic)),
                 ("Difficulty", question.difficulty.value))),
@@ -89,7 +90,7 @@ def question_card(question: Question, *, post_id: int, title: str,
     )))
     if footer:
         blocks.append(Note(spans(footer)))
-    return Reply(kind="question", blocks=tuple(blocks), visibility=visibility,  # type: ignore[arg-type]
+    return Reply(kind="question", blocks=tuple(blocks), visibility=visibility,
                  channel=channel, post_id=post_id,
                  summary=f"{title}: {question.prompt[:150]}")
 
@@ -124,7 +125,7 @@ class FeedbackFacts:
 
 def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     grade = facts.grade
-    lines: list[object] = [
+    lines: list[Block] = [
         Text(spans(bold(f"Feedback: {grade.band.value}"),
                    f" ({len(grade.covered)} of {facts.key_points} key points)")),
     ]
@@ -152,7 +153,7 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     elif grade.band is not Band.SOLID:
         lines.append(Note(spans(HOW_TO_ANSWER[question.category][0], " ",
                                 "; ".join(HOW_TO_ANSWER[question.category][1]), ".")))
-    return Reply(kind="feedback", blocks=tuple(lines),  # type: ignore[arg-type]
+    return Reply(kind="feedback", blocks=tuple(lines),
                  summary=f"Feedback: {grade.band.value}")
 
 
@@ -165,7 +166,7 @@ class TopAnswer:
 
 def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | None,
            top: Sequence[TopAnswer], answered: int, solid: int) -> Reply:
-    blocks: list[object] = [
+    blocks: list[Block] = [
         Heading("Answer reveal"),
         Text(spans(bold("What the interviewer was really asking:"), " ", question.intent)),
         Divider(),
@@ -185,7 +186,7 @@ def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | 
     if answered:
         stats += f", {solid} solid"
     blocks.append(Note(spans(stats, ". Answers from now on are practice: feedback, no points.")))
-    return Reply(kind="reveal", blocks=tuple(blocks), visibility=Visibility.THREAD,  # type: ignore[arg-type]
+    return Reply(kind="reveal", blocks=tuple(blocks), visibility=Visibility.THREAD,
                  channel=channel, post_id=post_id, thread_ref=thread_ref,
                  summary=f"Reveal: {question.prompt[:120]}")
 
@@ -204,19 +205,19 @@ def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> R
         return info(f"{title}: no points yet. Answer today's question to get on the board!",
                     "leaderboard")
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}
-    blocks: list[object] = [Heading(title), Bullets(tuple(
+    blocks: list[Block] = [Heading(title), Bullets(tuple(
         spans(f"{medal.get(r.rank, f'{r.rank}.')} ", user_text(r.name),
               f" — {r.points} pts, {r.answers} answer{'s' if r.answers != 1 else ''}",
               " ← you" if r.is_you else "")
         for r in rows))]
     if you is not None and not any(r.is_you for r in rows):
         blocks.append(Note(spans(f"You: #{you.rank} with {you.points} pts.")))
-    return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)  # type: ignore[arg-type]
+    return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)
 
 
 def help_card(is_admin: bool) -> Reply:
     member = [name for name in USAGE if name not in ADMIN_ONLY]
-    blocks: list[object] = [
+    blocks: list[Block] = [
         Heading("mlquiz — daily ML interview practice"),
         Text(spans("Answer the daily question in its thread or with ", bold("Answer privately"),
                    "; you get private feedback at once, and the model answer comes at reveal.")),
@@ -226,4 +227,4 @@ def help_card(is_admin: bool) -> Reply:
         spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in sorted(ADMIN_ONLY)))]
     if not is_admin:
         blocks.append(Note(spans("Admin commands need workspace admin rights.")))
-    return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")  # type: ignore[arg-type]
+    return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")
