@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.engine import Actor, Answer, Place, QuizEngine
 from bot.engine.core import leaderboard_rows
 from bot.engine.scoring import rebuild_tallies
-from bot.engine.timing import week_start
+from bot.engine.timing import SettableClock, week_start
 from bot.grading.rubric import RubricGrader
 from bot.store import throwaway
 from bot.store.db import Database
@@ -87,18 +87,10 @@ def store_url(store: str) -> Iterator[str]:
         server.stop()
 
 
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 def bench_live_answers(url: str, store: str, sizes: Sizes) -> list[Result]:
     bank = load_bank()
     db = Database(url)
-    clock = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    clock = SettableClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     engine = QuizEngine(db, bank, RubricGrader(bank), Settings(database_url=url), clock=clock)
     place = Place("bench", "live", "live-channel")
     engine.post_daily(place)

@@ -125,19 +125,18 @@ def cmd_console(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from adapters.console import ConsoleApp, run_console
-    from adapters.console.app import ConsoleClock
     from bot.engine import Quiz
-    from bot.engine.timing import zone
+    from bot.engine.timing import SettableClock, zone
 
     settings = _settings()
     tz_name = args.tz or settings.default_timezone
     tz = zone(tz_name)
     if tz is None:
         raise UserError(f"unknown time zone {tz_name!r}; use an IANA name like Europe/Berlin")
-    clock = ConsoleClock()
+    clock = SettableClock()
     if args.at:
         try:
-            clock.fixed = dt.datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+            clock.now = dt.datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
         except ValueError as exc:
             raise UserError("--at takes local time as 'YYYY-MM-DD HH:MM'") from exc
     quiz = build_quiz(settings)

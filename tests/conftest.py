@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from bot.bank import Bank, load_bank
 from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
+from bot.engine.timing import SettableClock
 from bot.grading.rubric import RubricGrader
 from bot.store import throwaway as postgres
 from bot.store.db import Database
@@ -82,17 +83,7 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
-class FakeClock:
-    """A settable clock: tests move time instead of sleeping."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+FakeClock = SettableClock  # tests move time instead of sleeping
 
 
 @pytest.fixture

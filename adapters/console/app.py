@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
-from bot.engine.timing import utc_now, zone
+from bot.engine.timing import SettableClock, zone
 from bot.render import Buttons, Reply, Visibility, render_plain
 
 PLATFORM = "console"
@@ -29,19 +29,6 @@ CONSOLE_HELP = """Console controls:
   :quit               leave"""
 
 
-@dataclass
-class ConsoleClock:
-    """The real clock, or a simulated one once `--at`, `:wait` or `:time` is used."""
-
-    fixed: dt.datetime | None = None
-
-    def __call__(self) -> dt.datetime:
-        return self.fixed or utc_now()
-
-    def advance(self, delta: dt.timedelta) -> None:
-        self.fixed = self() + delta
-
-
 def parse_delta(text: str) -> dt.timedelta | None:
     text = text.strip().lower()
     units = {"d": "days", "h": "hours", "m": "minutes"}
@@ -53,7 +40,7 @@ def parse_delta(text: str) -> dt.timedelta | None:
 @dataclass
 class ConsoleApp:
     quiz: Quiz
-    clock: ConsoleClock
+    clock: SettableClock
     timezone: str
     user: str = "you"
     channel: str = "study-group"
@@ -135,7 +122,7 @@ class ConsoleApp:
             self.say(f"(clock: {self._local_now()})")
             await self.tick()
         elif verb == "time" and (when := self._parse_local(rest)) is not None:
-            self.clock.fixed = when
+            self.clock.now = when
             self.say(f"(clock: {self._local_now()})")
             await self.tick()
         elif verb in ("hint", "how"):

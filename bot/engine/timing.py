@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import functools
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -17,6 +18,22 @@ _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class SettableClock:
+    """The real clock until it is set or advanced, then a simulated one.
+
+    A set clock moves only when told: the console's `:wait`, tests and benchmarks never sleep.
+    """
+
+    now: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.now or utc_now()
+
+    def advance(self, delta: dt.timedelta | None = None, **parts: float) -> None:
+        self.now = self() + (delta or dt.timedelta(**parts))
 
 
 def parse_time(text: str) -> dt.time | None:
