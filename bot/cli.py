@@ -90,6 +90,8 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                 if question is None:
                     raise ValueError(f"unknown question_id {item['question_id']!r}")
             elif isinstance(item.get("reference"), str):
+                if not item["reference"].strip():
+                    raise ValueError("\"reference\" is empty")
                 question = question_from_reference(str(item.get("question", "")),
                                                    item["reference"])
             else:

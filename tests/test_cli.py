@@ -63,6 +63,20 @@ def test_grade_by_question_id_and_by_reference() -> None:
     assert results[3]["error"].startswith("line 4:")
 
 
+def test_grade_by_a_one_sentence_reference() -> None:
+    lines = [{"question": "What is the capital of France?", "reference": "Paris.",
+              "answer": "Paris"},
+             {"question": "What is the capital of France?", "reference": "Paris.",
+              "answer": "Berlin is lovely in spring."},
+             {"question": "Why?", "reference": "  ", "answer": "Because."}]
+    done = mlquiz("grade", stdin="\n".join(json.dumps(line) for line in lines))
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert results[0]["band"] == "solid" and results[0]["covered"] == ["Paris."]
+    assert results[1]["score"] < 0.2
+    assert results[2]["error"] == "line 3: \"reference\" is empty"
+    assert done.returncode == 1
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     done = mlquiz("db", "upgrade", env={"MLQUIZ_DATABASE_URL": url})

@@ -9,18 +9,20 @@ from bot.grading.text import split_sentences
 
 
 def question_from_reference(prompt: str, reference: str) -> Question:
-    """A throwaway concept question whose key points are the reference's sentences."""
-    sentences = [s for s in split_sentences(reference) if len(s) >= 3][:12]
-    if len(sentences) < 2:
-        sentences = (sentences or [reference.strip()]) * 2 if reference.strip() else []
+    """A throwaway concept question whose key points are the reference's sentences.
+
+    Built without the bank's contributor rules (two key points at least, minimum lengths):
+    a short-answer reference is often one short sentence, and this input is ours, not a file.
+    """
+    sentences = list(dict.fromkeys(split_sentences(reference))) or [reference.strip()]
     digest = hashlib.sha1((prompt + reference).encode(), usedforsecurity=False).hexdigest()[:12]
-    return Question(
+    return Question.model_construct(
         id=f"adhoc-{digest}",
         category=Category.CONCEPT,
         topic="probability-statistics",
         difficulty=Difficulty.MEDIUM,
-        prompt=prompt if len(prompt) >= 10 else f"Question: {prompt}".ljust(10, "."),
-        intent="Ad-hoc question graded against a reference answer.",
-        key_points=tuple(KeyPoint(text=s[:400]) for s in dict.fromkeys(sentences)) or (),
-        model_answer=reference if len(reference) >= 10 else reference.ljust(10, "."),
+        prompt=prompt,
+        intent="",
+        key_points=tuple(KeyPoint.model_construct(text=s[:400]) for s in sentences[:12]),
+        model_answer=reference,
     )
