@@ -78,7 +78,7 @@ class ConsoleApp:
         return f"console:{uuid.uuid4().hex}"
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.quiz.engine.ensure_schedule, self.place, self.timezone)
+        await self.quiz.ensure_schedule(self.place, self.timezone)
         self.say(f"mlquiz console — #{self.channel}, speaking as {self.user}. "
                  "Type :help for console controls, /mlquiz help for commands.")
         replies = await self.quiz.due(PLATFORM)

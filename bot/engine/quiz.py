@@ -50,6 +50,13 @@ class Quiz:
     async def due(self, platform: str) -> list[Reply]:
         return await self._run("due work", self.engine.due, platform)
 
+    async def ensure_schedule(self, place: Place, timezone: str) -> None:
+        """Give a channel a daily schedule unless it has one (the console's own channel)."""
+        try:
+            await asyncio.to_thread(self.engine.ensure_schedule, place, timezone)
+        except Exception as exc:
+            log.error("giving %s a schedule failed: %s", place.channel_id, exc)
+
     async def mark_posted(self, post_id: int, message_ref: str) -> None:
         try:
             await asyncio.to_thread(self.engine.mark_posted, post_id, message_ref)
