@@ -9,6 +9,8 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   missing+=(postgresql)
 fi
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+# The kernel's syscall headers: the test suite checks the sandbox's seccomp tables against them.
+[ -e /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
 # The sandbox runs as an unprivileged uid, which must be able to read the interpreter. A Python
 # under /root (pyenv) is not readable, so the system's interpreter of the same version is used.
 python=${PYTHON:-python3}

@@ -171,6 +171,7 @@ class Sandbox:
         self._reason: str | None = None
         self._checked = False
         self._spares: dict[int, Started] = {}
+        self._closed = False
         self.cgroups: Cgroups | None = None
 
     # -- availability -----------------------------------------------------------------------
@@ -253,14 +254,18 @@ class Sandbox:
             log.warning("could not start a warm sandbox: %s", error)
             return
         with self._lock:
-            old = self._spares.pop(slot, None)
-            self._spares[slot] = spare
-        if old is not None:
-            self._discard(old)
+            unwanted = [spare] if self._closed else []
+            if not self._closed:
+                previous = self._spares.pop(slot, None)
+                unwanted += [previous] if previous is not None else []
+                self._spares[slot] = spare
+        for started in unwanted:
+            self._discard(started)
 
     def close(self) -> None:
         """Stop the waiting sandboxes."""
         with self._lock:
+            self._closed = True
             spares, self._spares = list(self._spares.values()), {}
         for spare in spares:
             self._discard(spare)
