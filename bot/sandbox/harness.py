@@ -37,6 +37,15 @@ class Unencodable(TypeError):
     """A returned value that cannot be reported as plain data."""
 
 
+def on_cpu_limit(_signum: int, _frame: object) -> None:
+    """End the run at the soft CPU limit.
+
+    The program is PID 1 of its namespace, which ignores SIGXCPU unless it handles it; the hard
+    limit's SIGKILL stays the backstop if the program replaces this handler.
+    """
+    os._exit(128 + 24)
+
+
 def apply_limits(limits: dict[str, int]) -> None:
     """Lower soft and hard limits together: the submission cannot raise a hard limit again.
 
@@ -56,6 +65,9 @@ def apply_limits(limits: dict[str, int]) -> None:
         pairs[resource.RLIMIT_AS] = (limits["address_space_bytes"],) * 2
     for which, (soft, hard) in pairs.items():
         resource.setrlimit(which, (soft, hard))
+    import _signal  # type: ignore[import-not-found]  # `signal` would import enum each start
+
+    _signal.signal(_signal.SIGXCPU, on_cpu_limit)
 
 
 class Encoder:

@@ -291,8 +291,8 @@ class Sandbox:
         scratch = str(s.scratch_mb * MiB)
         args = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup", "--disable-userns", "--die-with-parent",
-                "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv",
-                "--uid", "1000", "--gid", "1000"]
+                "--new-session", "--as-pid-1", "--cap-drop", "ALL", "--hostname", "sandbox",
+                "--clearenv", "--uid", "1000", "--gid", "1000"]
         for name, value in (("PATH", "/usr/bin:/bin"), ("HOME", SCRATCH), ("LANG", "C.UTF-8"),
                             ("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"),
                             ("MKL_NUM_THREADS", "1"), ("NUMEXPR_NUM_THREADS", "1"),

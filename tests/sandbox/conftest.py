@@ -14,7 +14,8 @@ import pytest
 
 from bot.sandbox import RunResult, Sandbox, SandboxSettings
 
-FIRST_UID = 61_000
+# A uid range of this test session's own, so two sessions on one machine never mix their runs.
+FIRST_UID = 61_000 + (os.getpid() % 200) * 16
 
 
 def sandbox_settings(**overrides: object) -> SandboxSettings:
@@ -41,9 +42,11 @@ def sandbox_processes() -> list[int]:
         if entry.name.isdigit():
             try:
                 uid = entry.stat().st_uid
-            except FileNotFoundError:
+                # a zombie is already dead; the host's init reaps it in its own time
+                dead = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except (FileNotFoundError, ProcessLookupError, IndexError):
                 continue
-            if FIRST_UID <= uid < FIRST_UID + 16:
+            if FIRST_UID <= uid < FIRST_UID + 16 and not dead:
                 found.append(int(entry.name))
     return found
 
