@@ -148,6 +148,8 @@ class QuizEngine:
                                        title=f"Question of the day — {day:%a %d %b}",
                                        visibility=Visibility.CHANNEL, channel=place.channel_id,
                                        footer=footer)
+        if self.runner is not None:
+            self.runner.prepare(question)
         replies = [card]
         if manual:
             replies.append(cards.info("Posted today's question. It won't post again today."))
@@ -427,6 +429,8 @@ class QuizEngine:
                         posted_at=now)
             session.add(post)
             session.flush()
+            if self.runner is not None:
+                self.runner.prepare(question)
             return [cards.question_card(
                 question, post_id=post.id, title="Practice question",
                 visibility=Visibility.EPHEMERAL,

@@ -14,6 +14,7 @@ import json
 import logging
 import marshal
 import os
+import queue
 import re
 import selectors
 import shutil
@@ -33,6 +34,10 @@ from bot.sandbox.view import Unavailable, View, build_view
 log = logging.getLogger(__name__)
 HARNESS = Path(__file__).with_name("harness.py")
 HARNESS_INSIDE = "/opt/mlquiz/harness.py"
+# Compiles the harness with the sandbox's own interpreter (its bytecode version), once.
+COMPILE = ("import importlib.util, marshal, sys; "
+           "code = compile(sys.stdin.read(), {name!r}, 'exec'); "
+           "sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))")
 SCRATCH = "/sandbox"
 MARK = b"\x1emlquiz-record "
 MAX_RECORD = 8 * MiB
@@ -142,6 +147,10 @@ class Capture:
         return text
 
 
+# (slot, packages to import, set when done); slot -1 only marks a point in the queue
+SpareRequest = tuple[int, tuple[str, ...], threading.Event | None]
+
+
 @dataclass
 class Started:
     """A sandbox process, started and waiting for its request on stdin."""
@@ -172,6 +181,8 @@ class Sandbox:
         self._checked = False
         self._spares: dict[int, Started] = {}
         self._closed = False
+        self._harness: tuple[str, bytes] = (HARNESS_INSIDE, b"")
+        self._spawner: queue.SimpleQueue[SpareRequest] | None = None
         self.cgroups: Cgroups | None = None
 
     # -- availability -----------------------------------------------------------------------
@@ -198,6 +209,7 @@ class Sandbox:
         except (Unavailable, OSError, subprocess.SubprocessError) as error:
             return str(error)
         self._filter = seccomp.build_filter(arch)
+        self._harness = self._compile_harness(self._view.python)
         self.cgroups = Cgroups(self.settings.memory_mb * MiB, self.settings.processes)
         if not self.cgroups.available:
             log.info("sandbox memory limit: RLIMIT_AS (no cgroup: %s)", self.cgroups.reason)
@@ -210,6 +222,18 @@ class Sandbox:
             detail = (probe.stderr.strip().splitlines() or [probe.limit or probe.status])[-1]
             return f"the sandbox does not start here: {detail[:200]}"
         return None
+
+    @staticmethod
+    def _compile_harness(python: str) -> tuple[str, bytes]:
+        """The harness as bytecode (saves compiling it at every run), else as source."""
+        source = HARNESS.read_text()
+        done = subprocess.run(  # noqa: S603 - the operator's interpreter, our own source
+            [python, "-I", "-S", "-c", COMPILE.format(name=HARNESS_INSIDE)],
+            input=source.encode(), capture_output=True, timeout=30, env={}, check=False)
+        if done.returncode == 0 and len(done.stdout) > 16:
+            return HARNESS_INSIDE + "c", done.stdout
+        log.info("running the sandbox harness from source: %s", done.stderr[-200:])
+        return HARNESS_INSIDE, source.encode()
 
     @property
     def interpreter(self) -> str | None:
@@ -244,8 +268,47 @@ class Sandbox:
         try:
             return self._finish(spare, request)
         finally:
-            threading.Thread(target=self._replace_spare, args=(slot, preload), daemon=True,
-                             name=f"sandbox-spare-{slot}").start()
+            self._spare_requests().put((slot, preload, None))
+
+    def warm_up(self, slot: int, preload: tuple[str, ...] = (), wait: bool = False) -> None:
+        """Start a waiting sandbox for `slot` (at start, or before a burst of runs)."""
+        if self.unavailable_reason() is not None or not self.settings.warm:
+            return
+        done = threading.Event()
+        self._spare_requests().put((slot, preload, done))
+        if wait:
+            done.wait(60)
+
+    def drop_spares(self) -> None:
+        """Stop every waiting sandbox, after the ones being started (tests check for leftovers)."""
+        settled = threading.Event()
+        self._spare_requests().put((-1, (), settled))
+        settled.wait(60)
+        with self._lock:
+            spares, self._spares = list(self._spares.values()), {}
+        for spare in spares:
+            self._discard(spare)
+
+    def _spare_requests(self) -> queue.SimpleQueue[SpareRequest]:
+        """Spares are started by one thread that lives as long as the bot.
+
+        bwrap's --die-with-parent follows the *thread* that forked it: a spare started from a
+        short-lived thread would be killed the moment that thread ends.
+        """
+        with self._lock:
+            if self._spawner is None:
+                self._spawner = queue.SimpleQueue()
+                requests = self._spawner
+
+                def spawn() -> None:
+                    while True:
+                        slot, preload, done = requests.get()
+                        if slot >= 0:
+                            self._replace_spare(slot, preload)
+                        if done is not None:
+                            done.set()
+                threading.Thread(target=spawn, name="sandbox-spares", daemon=True).start()
+            return self._spawner
 
     def _replace_spare(self, slot: int, preload: tuple[str, ...]) -> None:
         try:
@@ -263,7 +326,7 @@ class Sandbox:
             self._discard(started)
 
     def close(self) -> None:
-        """Stop the waiting sandboxes."""
+        """Stop the waiting sandboxes; no new ones start."""
         with self._lock:
             self._closed = True
             spares, self._spares = list(self._spares.values()), {}
@@ -310,11 +373,12 @@ class Sandbox:
                  "--size", scratch, "--tmpfs", "/tmp"]  # noqa: S108
         for host, inside in view.binds:
             args += ["--ro-bind", host, inside]
-        args += ["--ro-bind-data", str(harness_fd), HARNESS_INSIDE,
+        harness_path = self._harness[0]
+        args += ["--ro-bind-data", str(harness_fd), harness_path,
                  "--size", scratch, "--perms", "0700", "--tmpfs", SCRATCH,
                  "--remount-ro", "/", "--chdir", SCRATCH,
                  "--seccomp", str(seccomp_fd),
-                 view.python, "-I", "-S", "-B", "-X", "utf8", HARNESS_INSIDE,
+                 view.python, "-I", "-S", "-B", "-X", "utf8", harness_path,
                  "--path", ":".join(view.site_path)]
         if preload:
             args += ["--preload", ",".join(preload)]
@@ -323,7 +387,7 @@ class Sandbox:
     def _start(self, slot: int, preload: tuple[str, ...]) -> Started:
         assert self._view is not None and self._filter is not None
         seccomp_fd = memfd("mlquiz-seccomp", self._filter)
-        harness_fd = memfd("mlquiz-harness", HARNESS.read_bytes())
+        harness_fd = memfd("mlquiz-harness", self._harness[1])
         identity: dict[str, Any] = {}
         if self.as_root:
             uid = self.settings.first_uid + slot
@@ -370,14 +434,14 @@ class Sandbox:
         wall_ms = (time.perf_counter() - begun) * 1000
         out.finish()
         err.finish()
+        # The harness reports the submission's own CPU time (a warm sandbox spent some before
+        # the request came); without its report (a killed run) bwrap's usage is the best guess.
         cpu_ms, max_rss_kb = (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss
-        # bwrap does not wait for its PID 1, so its own usage misses the program: the harness
-        # reports the program's (for display only; the limits are enforced by the kernel).
         for record in out.records:
             reported = record.get("usage")
             if isinstance(reported, dict):
-                cpu_ms = max(cpu_ms, float(reported.get("cpu_ms") or 0))
-                max_rss_kb = max(max_rss_kb, int(reported.get("max_rss_kb") or 0))
+                cpu_ms = float(reported.get("cpu_ms") or 0)
+                max_rss_kb = int(reported.get("max_rss_kb") or 0)
         records = [r for r in out.records if "usage" not in r]
         if group is not None:
             max_rss_kb = max(max_rss_kb, group.peak_kb())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.bank import Question
-from bot.sandbox.check import Checker, CheckReport
+from bot.bank import Category, Question
+from bot.sandbox.check import Checker, CheckReport, imports_of
 from bot.sandbox.limits import SandboxSettings
 from bot.sandbox.pool import RunnerPool
 from bot.sandbox.runner import Sandbox
@@ -28,6 +28,12 @@ class CodeRuns:
     def unavailable_reason(self) -> str | None:
         """Why code cannot run here (logged once by the caller), or None."""
         return self.sandbox.unavailable_reason()
+
+    def prepare(self, question: Question) -> None:
+        """A coding question was just posted: start a warm sandbox per runner for its imports."""
+        if question.category is Category.CODING and self.unavailable_reason() is None:
+            for slot in range(self.pool.runners):
+                self.sandbox.warm_up(slot, imports_of(question))
 
     def check(self, member: str, question: Question, code: str,
               queued: Callable[[int], None] | None = None) -> CheckReport:
