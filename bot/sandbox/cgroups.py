@@ -165,6 +165,7 @@ class Cgroups:
         self.reason = ""
         try:
             self._detect()
+            self.remove_stale()
         except OSError as error:
             self.reason = f"cgroups are not usable here: {error.strerror or error}"
             self.version = 0
@@ -192,6 +193,29 @@ class Cgroups:
         base = home / "mlquiz"
         base.mkdir(exist_ok=True)
         self.version, self.base, self.home = 1, base, home
+
+    def remove_stale(self) -> int:
+        """Delete run cgroups that outlived their bot process; returns how many.
+
+        They are left by a crash, or by an exit before the cleaner got to them. A folder counts
+        as stale when the process that made it is gone, or when it is empty and ten minutes old
+        (its creator's pid may have been reused).
+        """
+        if self.base is None:
+            return 0
+        removed = 0
+        # os.listdir: pathlib's glob finds nothing on cgroupfs
+        for folder in [self.base / n for n in os.listdir(self.base) if n.startswith("run-")]:
+            owner = folder.name.split("-")[1]
+            try:
+                empty = not (folder / "cgroup.procs").read_text().strip()
+                old = time.time() - folder.stat().st_mtime > 600
+            except OSError:
+                continue
+            if not Path(f"/proc/{owner}").exists() or (empty and old):
+                RunGroup(folder, self.version, self.home).remove()
+                removed += not folder.exists()
+        return removed
 
     def create(self) -> RunGroup | None:
         """A fresh cgroup for one run, or None (the run then relies on rlimits only)."""
