@@ -252,6 +252,41 @@ def cmd_sandbox_check(args: argparse.Namespace) -> int:
     return 0 if report.all_passed else 1
 
 
+SLACK_HELP = """Run the Slack app.
+
+Socket Mode (one workspace, no public URL): set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).
+HTTP mode (production, behind a load balancer): set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET;
+Slack sends requests to https://YOUR-HOST/slack/events (health check: /healthz).
+MLQUIZ_SLACK_API_URL points the Web API client at another base URL (tests use a stand-in).
+See docs/slack.md for setting up the Slack app from zero."""
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    from adapters.slack.run import serve
+    from adapters.slack.settings import SlackSettings
+    from bot.engine import Quiz
+
+    settings = _settings()
+    try:
+        slack = SlackSettings()
+    except Exception as exc:
+        raise UserError(f"bad Slack configuration: {exc}") from exc
+    if args.port:
+        slack.port = args.port
+    if args.host:
+        slack.host = args.host
+    problem = slack.problem()
+    if problem is not None:
+        raise UserError(f"Slack is not configured: {problem} (see docs/slack.md)")
+    quiz = build_quiz(settings)
+    assert isinstance(quiz, Quiz)
+    try:
+        asyncio.run(serve(quiz, slack))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
@@ -285,6 +320,14 @@ def parser() -> argparse.ArgumentParser:
         func=cmd_bank_export)
 
     sub.add_parser("grade", help="grade JSON lines from stdin").set_defaults(func=cmd_grade)
+
+    slack = sub.add_parser("slack", help="run the Slack app (Socket Mode or HTTP)",
+                           description=SLACK_HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    slack.add_argument("--port", type=int, help="HTTP mode: port (default MLQUIZ_SLACK_PORT "
+                       "or 3000)")
+    slack.add_argument("--host", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.set_defaults(func=cmd_slack)
 
     sandbox = sub.add_parser("sandbox", help="run code in the sandbox").add_subparsers(
         dest="sandbox", required=True)
