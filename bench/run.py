@@ -306,8 +306,29 @@ def bench_sandbox(quick: bool) -> list[Result]:
     ]
 
 
+def bench_slack(quick: bool) -> list[Result]:
+    """Members answering one post through signed Slack requests: acks, throughput, no loss."""
+    from bench import slack
+
+    data = slack.measure(quick)
+    members = int(data["members"])
+    intact = data["recorded"] == members and data["feedback_messages"] == members
+    return [
+        Result("slack", "ack latency p99", float(data["ack_p99_ms"]), "ms", "< 100 ms",
+               float(data["ack_p99_ms"]) < 100, f"p50 {float(data['ack_p50_ms']):.1f} ms, "
+               f"{members} members, {data['in_flight']} requests in flight; retried events p99 "
+               f"{float(data['retry_ack_p99_ms']):.1f} ms"),
+        Result("slack", "answers graded and recorded", float(data["answers_per_second"]),
+               "answers/s", "", None, "ack to private feedback, grading included"),
+        Result("slack", "answers lost or doubled", float(abs(int(data["recorded"]) - members)),
+               "answers", "0", intact, f"{data['recorded']} recorded, "
+               f"{data['feedback_messages']} feedback messages for {members} answers "
+               "(and 100 retried events)"),
+    ]
+
+
 def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
-         sandbox: bool = True) -> int:
+         sandbox: bool = True, slack: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -323,6 +344,8 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
         results += bench_grading(quick)
     if sandbox:
         results += bench_sandbox(quick)
+    if slack:
+        results += bench_slack(quick)
     table = io.StringIO()
     table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
     for r in results:

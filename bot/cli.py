@@ -145,9 +145,10 @@ def cmd_grade(_args: argparse.Namespace) -> int:
     return status
 
 
-def build_quiz(settings: Settings) -> object:
+def build_quiz(settings: Settings, pooled_grading: bool = False) -> object:
     from bot.bank import Bank
     from bot.engine import Quiz, QuizEngine
+    from bot.grading import Grader
     from bot.grading.rubric import RubricGrader
     from bot.store.db import Database
     from bot.store.migrate import pending, upgrade
@@ -158,7 +159,14 @@ def build_quiz(settings: Settings) -> object:
         raise UserError("the database needs migrating: run `mlquiz db upgrade` first")
     bank = _bank(settings)
     assert isinstance(bank, Bank)
-    return Quiz(QuizEngine(Database(settings.database_url), bank, RubricGrader(bank), settings,
+    grader: Grader = RubricGrader(bank)
+    if pooled_grading and settings.grading_workers != 0:
+        from bot.grading.pool import PooledGrader
+
+        pool = PooledGrader(settings.bank_path, settings.grading_workers)
+        pool.warm()
+        grader = pool
+    return Quiz(QuizEngine(Database(settings.database_url), bank, grader, settings,
                            runner=code_runs()))
 
 
@@ -278,12 +286,12 @@ def cmd_slack(args: argparse.Namespace) -> int:
     problem = slack.problem()
     if problem is not None:
         raise UserError(f"Slack is not configured: {problem} (see docs/slack.md)")
-    quiz = build_quiz(settings)
+    quiz = build_quiz(settings, pooled_grading=True)
     assert isinstance(quiz, Quiz)
     try:
         asyncio.run(serve(quiz, slack))
-    except KeyboardInterrupt:
-        return 130
+    finally:
+        quiz.close()
     return 0
 
 
@@ -291,7 +299,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
     status: int = bench_main(args.output, args.quick, args.stores, live=not args.no_live,
-                             grading=not args.no_grading, sandbox=not args.no_sandbox)
+                             grading=not args.no_grading, sandbox=not args.no_sandbox,
+                             slack=not args.no_slack)
     return status
 
 
@@ -347,6 +356,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-live", action="store_true", help="skip the 10,000 live answers")
     bench.add_argument("--no-grading", action="store_true", help="skip the grader calibration")
     bench.add_argument("--no-sandbox", action="store_true", help="skip the sandbox benchmarks")
+    bench.add_argument("--no-slack", action="store_true", help="skip the Slack benchmark")
     bench.set_defaults(func=cmd_bench)
     return root
 

@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     default_reveal_hours: float = Field(default=8.0, gt=0, le=24 * 6)
     max_answer_chars: int = Field(default=8000, ge=100, le=100_000)
     log_level: str = "INFO"
+    # Processes that grade answers for the chat adapters (None: one per CPU core; 0: grade in
+    # the bot's own process, as the console does).
+    grading_workers: int | None = Field(default=None, ge=0, le=64)

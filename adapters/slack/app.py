@@ -36,6 +36,7 @@ ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 POST_INTERVAL = 1.0  # seconds between two messages in one channel (Slack's posting limit)
 NAME_TTL = 3600.0
+WORK_IN_PROGRESS = 8
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class SlackAdapter:
                             ignoring_self_events_enabled=True)
         self.pacer = Pacer()
         self._names: dict[tuple[str, str], tuple[str, bool, float]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Work after an ack waits here: with a bounded number of answers in progress, the loop
+        # always has room to acknowledge the next request at once, even in a burst.
+        self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
         self._register()
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -174,6 +177,11 @@ class SlackAdapter:
         if (event.get("subtype") or event.get("bot_id") or not thread
                 or thread == event.get("ts") or not event.get("user")):
             return  # only members' replies in a thread count as answers
+        async with self.busy:
+            await self._thread_answer(body, event, str(thread))
+
+    async def _thread_answer(self, body: dict[str, Any], event: dict[str, Any], thread: str
+                             ) -> None:
         team = body.get("team_id") or event.get("team", "")
         place = Place(PLATFORM, team, event["channel"])
         actor = await self.member(team, event["user"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 
 from aiohttp import web
 
@@ -27,7 +29,15 @@ def http_app(adapter: SlackAdapter) -> web.Application:
 
 
 async def serve(quiz: Quiz, settings: SlackSettings) -> None:
+    """Serve until SIGTERM or SIGINT, then stop taking requests and return."""
     adapter = SlackAdapter(quiz, settings)
+    # Engine work runs in threads; a short switch interval lets the event loop take the GIL
+    # back quickly, so acknowledgements do not queue behind a burst of answers.
+    sys.setswitchinterval(0.0005)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     due = asyncio.create_task(adapter.due_loop())
     try:
         if settings.mode == "socket":
@@ -36,12 +46,16 @@ async def serve(quiz: Quiz, settings: SlackSettings) -> None:
             assert settings.app_token is not None
             log.info("Slack: Socket Mode (one workspace, no public URL)")
             handler = AsyncSocketModeHandler(adapter.app, settings.app_token.get_secret_value())
-            await handler.start_async()  # type: ignore[no-untyped-call]
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            await stop.wait()
+            await handler.close_async()  # type: ignore[no-untyped-call]
         else:
             runner = web.AppRunner(http_app(adapter))
             await runner.setup()
             await web.TCPSite(runner, settings.host, settings.port).start()
             log.info("Slack: HTTP mode on %s:%s%s", settings.host, settings.port, EVENTS_PATH)
-            await asyncio.Event().wait()
+            await stop.wait()
+            await runner.cleanup()
     finally:
         due.cancel()
+        log.info("Slack: stopped")

@@ -33,6 +33,15 @@ class Quiz:
         self.executor = ThreadPoolExecutor(max_workers=threads + waiting,
                                            thread_name_prefix="mlquiz")
 
+    def close(self) -> None:
+        """Stop the worker threads, grading processes and waiting sandboxes."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        close_grader = getattr(self.engine.grader, "close", None)
+        if callable(close_grader):
+            close_grader()
+        if self.engine.runner is not None:
+            self.engine.runner.sandbox.close()
+
     async def _run(self, what: str, func: Callable[P, list[Reply]], *args: P.args,
                    **kwargs: P.kwargs) -> list[Reply]:
         try:

@@ -12,13 +12,13 @@ from aiohttp import web
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.settings import SlackSettings
+from bench.slack_standin import SlackStandIn, sign
 from bot.bank import Bank
 from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
 from bot.grading.rubric import RubricGrader
 from bot.store.db import Database
 from tests.conftest import FakeClock
-from tests.slack.standin import SlackStandIn, sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

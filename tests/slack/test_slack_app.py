@@ -8,15 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.store.models import Post
-from tests.slack.conftest import SECRET, SlackRig
-from tests.slack.standin import (
+from bench.slack_standin import (
     command_body,
     event_body,
     interaction_body,
     sign,
     thread_reply,
 )
+from bot.store.models import Post
+from tests.slack.conftest import SECRET, SlackRig
 
 GOOD = ("Bias is error from wrong assumptions, so the model underfits; variance is error from "
         "sensitivity to the training sample, so it overfits. More complexity lowers bias and "

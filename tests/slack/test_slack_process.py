@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.slack.standin import SlackStandIn, command_body, sign
+from bench.slack_standin import SlackStandIn, command_body, sign
 
 SECRET = "process-test-signing-secret"
 

@@ -1,4 +1,4 @@
-"""A loopback stand-in for Slack: the Web API (recording every call) and response_urls.
+"""A loopback stand-in for Slack (tests and benchmarks): the Web API and response_urls.
 
 It speaks the Web API's wire format (form or JSON bodies in, `{"ok": …}` JSON out), answers
 429 with Retry-After for the calls a test asks it to, and hands out message timestamps.
@@ -64,10 +64,11 @@ class SlackStandIn:
         if request.content_type == "application/json":
             data = await request.json()
             return {**request.query, **dict(data)}
-        form = {**request.query, **dict(await request.post())}
+        form: dict[str, Any] = {**request.query, **dict(await request.post())}
         for key in ("blocks", "view", "attachments"):
-            if isinstance(form.get(key), str):
-                form[key] = json.loads(form[key])
+            value = form.get(key)
+            if isinstance(value, str):
+                form[key] = json.loads(value)
         return form
 
     async def api(self, request: web.Request) -> web.Response:
