@@ -33,6 +33,7 @@ class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
+    groups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> members
     base_url: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -101,7 +102,7 @@ class SlackStandIn:
         if method == "views.open":
             return {"ok": True, "view": {**body.get("view", {}), "id": "V1"}}
         if method == "usergroups.users.list":
-            return {"ok": True, "users": []}
+            return {"ok": True, "users": self.groups.get(str(body.get("usergroup")), [])}
         return {"ok": True}
 
     async def respond(self, request: web.Request) -> web.Response:

@@ -107,6 +107,14 @@ async def test_members_who_are_not_admins_cannot_post(rig: SlackRig) -> None:
     assert rig.standin.of("chat.postMessage") == []
 
 
+async def test_members_of_the_admin_user_group_may_post(rig: SlackRig) -> None:
+    rig.adapter.settings.admin_group = "S0ADMINS"
+    rig.standin.groups["S0ADMINS"] = ["UBOB"]
+    await rig.form(command_body("post", "UBOB", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postMessage")))
+    assert rig.standin.of("usergroups.users.list")[0]["usergroup"] == "S0ADMINS"
+
+
 async def test_a_thread_reply_is_graded_privately_marked_and_never_counted_twice(
         rig: SlackRig) -> None:
     thread = await _ts_of_first_post_after(rig)
