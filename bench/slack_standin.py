@@ -37,10 +37,12 @@ class SlackStandIn:
     base_url: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     async def start(self) -> str:
         app = web.Application()
         app.add_routes([web.post("/api/{method}", self.api), web.get("/api/{method}", self.api),
+                        web.get("/link", self.socket),
                         web.post("/respond/{id}", self.respond)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -101,9 +103,30 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": "D" + str(body.get("users"))}}
         if method == "views.open":
             return {"ok": True, "view": {**body.get("view", {}), "id": "V1"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/link"}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(str(body.get("usergroup")), [])}
         return {"ok": True}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every acknowledgement the app sends back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A1"},
+                            "debug_info": {"host": "applink-standin",
+                                           "approximate_connection_time": 18060}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.calls.append(Call("socket_ack", json.loads(message.data)))
+        return ws
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send one Socket Mode envelope to the connected app."""
+        await self.wait_for(lambda: bool(self._sockets))
+        await self._sockets[-1].send_json(envelope)
 
     async def respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))

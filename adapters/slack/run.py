@@ -28,16 +28,16 @@ def http_app(adapter: SlackAdapter) -> web.Application:
     return app
 
 
-async def serve(quiz: Quiz, settings: SlackSettings) -> None:
-    """Serve until SIGTERM or SIGINT, then stop taking requests and return."""
+async def serve(quiz: Quiz, settings: SlackSettings, stop: asyncio.Event | None = None) -> None:
+    """Serve until `stop` is set (by default: SIGTERM or SIGINT), then stop taking requests."""
     adapter = SlackAdapter(quiz, settings)
     # Engine work runs in threads; a short switch interval lets the event loop take the GIL
     # back quickly, so acknowledgements do not queue behind a burst of answers.
     sys.setswitchinterval(0.0005)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     due = asyncio.create_task(adapter.due_loop())
     try:
         if settings.mode == "socket":
