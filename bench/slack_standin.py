@@ -26,6 +26,7 @@ BOT_USER = "UBOT"
 class Call:
     method: str
     body: dict[str, Any]
+    token: str = ""  # the bearer token the call was made with
 
 
 @dataclass
@@ -82,7 +83,8 @@ class SlackStandIn:
             self.calls.append(Call(f"429:{method}", body))
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": "1"})
-        self.calls.append(Call(method, body))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call(method, body, token))
         return web.json_response(self.answer(method, body))
 
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +105,12 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": "D" + str(body.get("users"))}}
         if method == "views.open":
             return {"ok": True, "view": {**body.get("view", {}), "id": "V1"}}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A1", "authed_user": {"id": "UINSTALLER"},
+                    "scope": "commands,chat:write", "token_type": "bot",
+                    "access_token": f"xoxb-{body.get('code')}", "bot_user_id": BOT_USER,
+                    "team": {"id": "T2", "name": "Second workspace"}, "enterprise": None,
+                    "is_enterprise_install": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/link"}
         if method == "usergroups.users.list":

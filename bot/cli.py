@@ -265,6 +265,8 @@ SLACK_HELP = """Run the Slack app.
 Socket Mode (one workspace, no public URL): set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).
 HTTP mode (production, behind a load balancer): set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET;
 Slack sends requests to https://YOUR-HOST/slack/events (health check: /healthz).
+Many workspaces: set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET instead of
+a bot token; workspaces install at /slack/install and come back to /slack/oauth_redirect.
 MLQUIZ_SLACK_API_URL points the Web API client at another base URL (tests use a stand-in).
 See docs/slack.md for setting up the Slack app from zero."""
 

@@ -41,10 +41,15 @@ WORK_IN_PROGRESS = 8
 
 @dataclass(frozen=True)
 class Where:
-    """Where a reply goes back to: the channel, the member, and how to reach them privately."""
+    """Where a reply goes back to.
+
+    The channel, the member, how to reach them privately, and the Web API client that holds
+    the token of that workspace.
+    """
 
     place: Place
     user: str
+    client: AsyncWebClient
     respond: Callable[..., Awaitable[Any]] | None = None
     thread_ts: str | None = None
 
@@ -108,7 +113,12 @@ class SlackAdapter:
         token = settings.bot_token.get_secret_value() if settings.bot_token else None
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
         self.client = web_client(settings, token)
-        self.app = AsyncApp(client=self.client, signing_secret=secret,
+        oauth = None
+        if settings.mode == "oauth":
+            from adapters.slack.install import oauth_settings
+
+            oauth = oauth_settings(settings, quiz.engine.db.engine)
+        self.app = AsyncApp(client=self.client, signing_secret=secret, oauth_settings=oauth,
                             ignoring_self_events_enabled=True)
         self.pacer = Pacer()
         self._names: dict[tuple[str, str], tuple[str, bool, float]] = {}
@@ -134,21 +144,21 @@ class SlackAdapter:
 
     # -- members --------------------------------------------------------------------------------
 
-    async def member(self, team: str, user: str, name: str = "", admin_needed: bool = False
-                     ) -> Actor:
+    async def member(self, client: AsyncWebClient, team: str, user: str, name: str = "",
+                     admin_needed: bool = False) -> Actor:
         """The acting member with a display name; admin rights are looked up only when needed."""
         cached = self._names.get((team, user))
         if cached and time.monotonic() - cached[2] < NAME_TTL and (name or not admin_needed):
             return Actor(user, name or cached[0], is_admin=cached[1])
         display, admin = name or user, False
         try:
-            info = await self.client.users_info(user=user)
+            info = await client.users_info(user=user)
             profile = info["user"].get("profile", {})
             display = (profile.get("display_name") or info["user"].get("real_name")
                        or info["user"].get("name") or display)
             admin = bool(info["user"].get("is_admin") or info["user"].get("is_owner"))
             if not admin and admin_needed and self.settings.admin_group:
-                group = await self.client.usergroups_users_list(
+                group = await client.usergroups_users_list(
                     usergroup=self.settings.admin_group)
                 admin = user in group.get("users", [])
         except Exception as error:  # a failed lookup must not cost the member their answer
@@ -158,76 +168,79 @@ class SlackAdapter:
 
     # -- listeners ------------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: dict[str, Any],
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                          respond: Callable[..., Awaitable[Any]]) -> None:
         await ack()
         text = str(body.get("text", ""))
         first = text.strip().split(" ", 1)[0].lower()
         place = Place(PLATFORM, body["team_id"], body["channel_id"],
                       body.get("team_domain", ""), body.get("channel_name", ""))
-        actor = await self.member(body["team_id"], body["user_id"], "",
+        actor = await self.member(client, body["team_id"], body["user_id"], "",
                                   admin_needed=first in ADMIN_ONLY)
-        where = Where(place, body["user_id"], respond)
+        where = Where(place, body["user_id"], client, respond)
         event = Command(f"cmd:{body.get('trigger_id') or time.time_ns()}", actor, place, text)
         replies = await self.quiz.command(event, notify=self._notifier(where))
         await self.send(replies, where)
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any],
+                         client: AsyncWebClient) -> None:
         thread = event.get("thread_ts")
         if (event.get("subtype") or event.get("bot_id") or not thread
                 or thread == event.get("ts") or not event.get("user")):
             return  # only members' replies in a thread count as answers
         async with self.busy:
-            await self._thread_answer(body, event, str(thread))
+            await self._thread_answer(body, event, str(thread), client)
 
-    async def _thread_answer(self, body: dict[str, Any], event: dict[str, Any], thread: str
-                             ) -> None:
+    async def _thread_answer(self, body: dict[str, Any], event: dict[str, Any], thread: str,
+                             client: AsyncWebClient) -> None:
         team = body.get("team_id") or event.get("team", "")
         place = Place(PLATFORM, team, event["channel"])
-        actor = await self.member(team, event["user"])
-        where = Where(place, event["user"], thread_ts=thread)
+        actor = await self.member(client, team, event["user"])
+        where = Where(place, event["user"], client, thread_ts=thread)
         answer = Answer(str(body.get("event_id") or event["ts"]), actor, place,
                         render.unescape(str(event.get("text", ""))), thread_ref=thread)
         replies = await self.quiz.answer(answer, notify=self._notifier(where))
         if any(r.kind == "feedback" for r in replies):
-            await self._react(event["channel"], event["ts"])
+            await self._react(client, event["channel"], event["ts"])
         await self.send(replies, where)
 
-    async def on_answer_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_answer_button(self, ack: AsyncAck, body: dict[str, Any],
+                               client: AsyncWebClient) -> None:
         await ack()
         value = body["actions"][0].get("value", "")
         channel = body.get("channel", {}).get("id", "")
         try:
-            await self.client.views_open(trigger_id=body["trigger_id"],
+            await client.views_open(trigger_id=body["trigger_id"],
                                          view=answer_modal(value, channel, "mlquiz"))
         except SlackApiError as error:
             log.warning("could not open the answer form: %s", error.response.get("error"))
 
-    async def on_button(self, ack: AsyncAck, body: dict[str, Any],
+    async def on_button(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                         respond: Callable[..., Awaitable[Any]]) -> None:
         await ack()
         action = body["actions"][0]
         team = body.get("team", {}).get("id", "")
         place = Place(PLATFORM, team, body.get("channel", {}).get("id", ""))
-        actor = await self.member(team, body["user"]["id"])
+        actor = await self.member(client, team, body["user"]["id"])
         value = str(action.get("value", ""))
         event = Action(f"act:{action.get('action_ts', '')}:{actor.user_id}", actor, place,
                        str(action["action_id"]), value)
-        await self.send(await self.quiz.action(event), Where(place, actor.user_id, respond))
+        await self.send(await self.quiz.action(event),
+                        Where(place, actor.user_id, client, respond))
 
     async def on_answer_submitted(self, ack: AsyncAck, body: dict[str, Any],
-                                  view: dict[str, Any]) -> None:
+                                  view: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         meta = json.loads(view.get("private_metadata") or "{}")
         team = body.get("team", {}).get("id", "")
         channel = str(meta.get("channel", ""))
         place = Place(PLATFORM, team, channel)
-        actor = await self.member(team, body["user"]["id"])
+        actor = await self.member(client, team, body["user"]["id"])
         text = view["state"]["values"][ANSWER_BLOCK][ANSWER_INPUT].get("value") or ""
         post = str(meta.get("post_id", ""))
         answer = Answer(f"view:{view['id']}", actor, place, text,
                         post_id=int(post) if post.isdigit() else None)
-        where = Where(place, actor.user_id)
+        where = Where(place, actor.user_id, client)
         await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
     # -- sending --------------------------------------------------------------------------------
@@ -251,12 +264,12 @@ class SlackAdapter:
             if reply.visibility is Visibility.EPHEMERAL:
                 await self._ephemeral(where, text, blocks)
             elif reply.visibility is Visibility.DIRECT:
-                opened = await self.client.conversations_open(users=reply.user or where.user)
-                await self._post(opened["channel"]["id"], text, blocks)
+                opened = await where.client.conversations_open(users=reply.user or where.user)
+                await self._post(where.client, opened["channel"]["id"], text, blocks)
             else:
                 channel = reply.channel or where.place.channel_id
                 thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
-                ts = await self._post(channel, text, blocks, thread)
+                ts = await self._post(where.client, channel, text, blocks, thread)
                 if reply.kind == "question" and reply.post_id is not None and ts:
                     await self.quiz.mark_posted(reply.post_id, ts)
 
@@ -265,14 +278,14 @@ class SlackAdapter:
             await where.respond(text=text, blocks=blocks, response_type="ephemeral",
                                 replace_original=False)
             return
-        await self.client.chat_postEphemeral(channel=where.place.channel_id, user=where.user,
+        await where.client.chat_postEphemeral(channel=where.place.channel_id, user=where.user,
                                              text=text, blocks=blocks, thread_ts=where.thread_ts)
 
-    async def _post(self, channel: str, text: str, blocks: list[dict[str, Any]],
-                    thread: str | None = None) -> str | None:
+    async def _post(self, client: AsyncWebClient, channel: str, text: str,
+                    blocks: list[dict[str, Any]], thread: str | None = None) -> str | None:
         lock = await self.pacer.turn(channel)
         try:
-            sent = await self.client.chat_postMessage(
+            sent = await client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False,
                 unfurl_media=False, thread_ts=thread)
         finally:
@@ -280,9 +293,9 @@ class SlackAdapter:
         ts = sent.get("ts")
         return str(ts) if ts else None
 
-    async def _react(self, channel: str, ts: str) -> None:
+    async def _react(self, client: AsyncWebClient, channel: str, ts: str) -> None:
         try:
-            await self.client.reactions_add(channel=channel, timestamp=ts,
+            await client.reactions_add(channel=channel, timestamp=ts,
                                             name="white_check_mark")
         except SlackApiError as error:
             if error.response.get("error") != "already_reacted":
@@ -293,8 +306,23 @@ class SlackAdapter:
     async def run_due(self) -> None:
         """Daily posts and reveals that are due (the scheduler takes this over later)."""
         for reply in await self.quiz.due(PLATFORM):
-            place = Place(PLATFORM, "", reply.channel or "")
-            await self.send([reply], Where(place, reply.user or ""))
+            team = reply.meta.get("workspace_id", "")
+            place = Place(PLATFORM, team, reply.channel or "")
+            client = await self.client_for(team)
+            if client is None:
+                log.warning("no installation for workspace %s; its post waits", team)
+                continue
+            await self.send([reply], Where(place, reply.user or "", client))
+
+    async def client_for(self, team: str) -> AsyncWebClient | None:
+        """The Web API client with this workspace's bot token (from its installation)."""
+        store = self.app.installation_store
+        if store is None:
+            return self.client
+        bot = await store.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None:
+            return None
+        return web_client(self.settings, bot.bot_token)
 
     async def due_loop(self) -> None:
         while True:

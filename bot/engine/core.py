@@ -201,7 +201,10 @@ class QuizEngine:
                 .join(Channel, Channel.id == Schedule.channel_id)
                 .join(Workspace, Workspace.id == Channel.workspace_id)
                 .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
-            reveals = session.scalars(sa.select(Post.id).join(Channel).join(Workspace).where(
+            reveals = session.execute(
+                sa.select(Post.id, Workspace.external_id).select_from(Post)
+                .join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id).where(
                 Workspace.platform == platform, Post.state == "posted",
                 Post.reveal_at <= now)).all()
             # Platforms retry within minutes; two days of delivery ids is plenty.
@@ -215,9 +218,10 @@ class QuizEngine:
                 continue
             due_at = timing.post_datetime(day, at, tz)
             if due_at <= now < due_at + dt.timedelta(hours=6):
-                replies += self.post_daily(Place(platform, workspace_ext, channel_ext))
-        for post_id in reveals:
-            replies += self.reveal_post(post_id)
+                replies += _in_workspace(
+                self.post_daily(Place(platform, workspace_ext, channel_ext)), workspace_ext)
+        for post_id, workspace_ext in reveals:
+            replies += _in_workspace(self.reveal_post(post_id), workspace_ext)
         return replies
 
     # ---- answers -------------------------------------------------------------------------
@@ -650,3 +654,10 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
 
 
 __all__ = ["Clock", "QuizEngine", "describe_schedule", "leaderboard_rows"]
+
+
+def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
+    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
+    for reply in replies:
+        reply.meta["workspace_id"] = workspace
+    return replies
