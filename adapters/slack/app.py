@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -75,13 +76,15 @@ class Pacer:
         lock.release()
 
 
-def web_client(settings: SlackSettings, token: str | None) -> AsyncWebClient:
+def web_client(settings: SlackSettings, token: str | None,
+               session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The Web API client for Slack, or for a stand-in at MLQUIZ_SLACK_API_URL.
 
     429s are retried after Retry-After, dropped connections once.
     """
     base = settings.api_url or "https://slack.com/api/"
     return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/",
+                          session=session,
                           retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
                                           AsyncConnectionErrorRetryHandler(max_retry_count=1)])
 
@@ -112,7 +115,10 @@ class SlackAdapter:
         self.settings = settings
         token = settings.bot_token.get_secret_value() if settings.bot_token else None
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
-        self.client = web_client(settings, token)
+        # One connection pool for every Web API call; without it each call opens (and closes)
+        # a new connection, which under load costs more than the call itself.
+        self.session = aiohttp.ClientSession()
+        self.client = web_client(settings, token, self.session)
         oauth = None
         if settings.mode == "oauth":
             from adapters.slack.install import oauth_settings
@@ -322,7 +328,10 @@ class SlackAdapter:
         bot = await store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None:
             return None
-        return web_client(self.settings, bot.bot_token)
+        return web_client(self.settings, bot.bot_token, self.session)
+
+    async def close(self) -> None:
+        await self.session.close()
 
     async def due_loop(self) -> None:
         while True:

@@ -58,4 +58,5 @@ async def serve(quiz: Quiz, settings: SlackSettings, stop: asyncio.Event | None 
             await runner.cleanup()
     finally:
         due.cancel()
+        await adapter.close()
         log.info("Slack: stopped")

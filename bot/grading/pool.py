@@ -22,6 +22,9 @@ _grader: RubricGrader | None = None
 
 def _start_worker(bank_path: str | None) -> None:
     global _grader
+    # Below the bot's own priority: when the cores are busy grading, acknowledging the next
+    # request still comes first.
+    os.nice(10)
     _grader = RubricGrader(load_bank(Path(bank_path) if bank_path else None))
 
 

@@ -77,4 +77,5 @@ async def rig(slack_engine: QuizEngine, clock: FakeClock) -> AsyncIterator[Slack
     async with aiohttp.ClientSession() as http:
         yield SlackRig(adapter, standin, f"http://127.0.0.1:{port}/slack/events", http, clock)
     await runner.cleanup()
+    await adapter.close()
     await standin.stop()

@@ -40,6 +40,7 @@ async def oauth_server(slack_engine: QuizEngine) -> AsyncIterator[tuple[str, Sla
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield f"http://127.0.0.1:{port}", standin
     await runner.cleanup()
+    await adapter.close()
     await standin.stop()
 
 
