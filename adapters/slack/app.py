@@ -109,6 +109,20 @@ def answer_modal(post_id: str, channel: str, title: str) -> dict[str, Any]:
     }
 
 
+class _TokenNotice(logging.Filter):
+    """Drop Bolt's warning that SLACK_BOT_TOKEN goes unused.
+
+    Bolt reads the variable itself and warns when it also gets our client, which already holds
+    that token; the warning would only mislead an operator.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenNotice())
+
+
 class SlackAdapter:
     def __init__(self, quiz: Quiz, settings: SlackSettings) -> None:
         self.quiz = quiz

@@ -58,4 +58,5 @@ class PooledGrader:
         return self.pool.submit(_grade, question, answer).result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # wait=True: a pool shut down without waiting trips over its own exit hook later
+        self.pool.shutdown(wait=True, cancel_futures=True)
