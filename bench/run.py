@@ -275,7 +275,39 @@ def bench_grading(quick: bool) -> list[Result]:
     ]
 
 
-def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True) -> int:
+def bench_sandbox(quick: bool) -> list[Result]:
+    """The sandbox: start-up overhead, an end-to-end scikit-learn check, pool throughput."""
+    from bench import sandbox
+
+    data = sandbox.measure(quick)
+    if "unavailable" in data:
+        return [Result("sandbox", "code runs", 0, "", "available", False, str(data["unavailable"]))]
+    bare, cold, warm = data["bare"], data["cold"], data["warm"]
+    check_warm, check_cold = data["check_warm"], data["check_cold"]
+    assert isinstance(bare, tuple) and isinstance(cold, tuple) and isinstance(warm, tuple)
+    assert isinstance(check_warm, tuple) and isinstance(check_cold, tuple)
+    rate = data["runs_per_second"]
+    assert isinstance(rate, float)
+    overhead = cold[0] - bare[0]
+    return [
+        Result("sandbox", "print(1) bare interpreter p50", bare[0], "ms", "", None,
+               f"p95 {bare[1]:.1f} ms"),
+        Result("sandbox", "print(1) cold sandbox p50", cold[0], "ms", "", None,
+               f"p95 {cold[1]:.1f} ms; overhead {overhead:.1f} ms"),
+        Result("sandbox", "print(1) warm sandbox p50", warm[0], "ms", "", None,
+               f"p95 {warm[1]:.1f} ms; overhead {warm[0] - bare[0]:.1f} ms"),
+        Result("sandbox", "sandbox overhead (warm) p50", warm[0] - bare[0], "ms", "< 10 ms",
+               warm[0] - bare[0] < 10, f"cold overhead {overhead:.1f} ms"),
+        Result("sandbox", "sklearn check end to end p50", check_warm[0], "ms", "< 1500 ms",
+               check_warm[0] < 1500, f"{data['check_question']}: p95 {check_warm[1]:.0f} ms "
+               f"warm; cold p50 {check_cold[0]:.0f} ms, p95 {check_cold[1]:.0f} ms"),
+        Result("sandbox", "runs per second, pool full", rate, "runs/s", "", None,
+               f"{os.cpu_count()} runners, stdlib question, warm"),
+    ]
+
+
+def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
+         sandbox: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -289,12 +321,14 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
             results += bench_load_and_board(url, store, sizes)
     if grading:
         results += bench_grading(quick)
+    if sandbox:
+        results += bench_sandbox(quick)
     table = io.StringIO()
     table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
     for r in results:
         ok = "" if r.ok is None else ("yes" if r.ok else "NO")
         table.write(f"{r.store:<11} {r.name:<36} {r.value:>12.2f}  {r.unit:<10} {r.target:<9} "
-                    f"{ok}\n")
+                    f"{ok:<3} {r.detail}\n")
     print(table.getvalue(), end="")
     report = {"machine": machine(), "sizes": asdict(sizes),
               "results": [asdict(r) for r in results]}

@@ -7,10 +7,15 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.bank import Question
+    from bot.sandbox.service import CodeRuns
 
 log = logging.getLogger("mlquiz")
 
@@ -50,13 +55,46 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
     from bot.bank.lint import lint_path
 
     root = Path(args.path) if args.path else (_settings().bank_path or default_bank_path())
-    problems = lint_path(root)
+    code = None
+    if not args.no_code:
+        from bot.sandbox import Sandbox
+        from bot.sandbox.check import Checker
+
+        checker = Checker(Sandbox())
+        reason = checker.sandbox.unavailable_reason()
+        if reason is None:
+            code = (_reference_check(checker), _starter_check(checker))
+        else:
+            print(f"mlquiz: coding questions were not run: code runs are disabled: {reason}",
+                  file=sys.stderr)
+    problems = lint_path(root, code)
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
     return 0
+
+
+def _reference_check(checker: object) -> Callable[[Question], tuple[bool, str]]:
+    from bot.sandbox.check import Checker
+
+    assert isinstance(checker, Checker)
+
+    def check(question: Question) -> tuple[bool, str]:
+        report = checker.check_reference(question)
+        if report.all_passed:
+            return True, ""
+        failed = [f"{o.name}: {o.detail}" for o in report.outcomes if not o.passed]
+        return False, report.problem or "; ".join(failed[:3])
+    return check
+
+
+def _starter_check(checker: object) -> Callable[[Question], bool]:
+    from bot.sandbox.check import Checker
+
+    assert isinstance(checker, Checker)
+    return lambda question: checker.check(question, question.starter or "").all_passed
 
 
 def cmd_bank_export(_args: argparse.Namespace) -> int:
@@ -120,7 +158,28 @@ def build_quiz(settings: Settings) -> object:
         raise UserError("the database needs migrating: run `mlquiz db upgrade` first")
     bank = _bank(settings)
     assert isinstance(bank, Bank)
-    return Quiz(QuizEngine(Database(settings.database_url), bank, RubricGrader(bank), settings))
+    return Quiz(QuizEngine(Database(settings.database_url), bank, RubricGrader(bank), settings,
+                           runner=code_runs()))
+
+
+def code_runs() -> CodeRuns:
+    """The code runner, probed in the background; the operator gets one line if it cannot run."""
+    import threading
+
+    from bot.sandbox import SandboxSettings
+    from bot.sandbox.service import CodeRuns
+
+    try:
+        runner = CodeRuns(SandboxSettings())
+    except Exception as exc:
+        raise UserError(f"bad sandbox configuration: {exc}") from exc
+
+    def probe() -> None:
+        reason = runner.unavailable_reason()
+        if reason is not None:
+            log.warning("code runs are disabled on this server: %s", reason)
+    threading.Thread(target=probe, name="sandbox-probe", daemon=True).start()
+    return runner
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -149,11 +208,90 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_code(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8") if path != "-" else sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from exc
+
+
+def _sandbox() -> object:
+    from bot.sandbox import Sandbox
+
+    sandbox = Sandbox()
+    reason = sandbox.unavailable_reason()
+    if reason is not None:
+        raise UserError(f"code runs are disabled on this server: {reason}")
+    return sandbox
+
+
+def cmd_sandbox_run(args: argparse.Namespace) -> int:
+    from bot.sandbox import Sandbox
+
+    sandbox = _sandbox()
+    assert isinstance(sandbox, Sandbox)
+    result = sandbox.run({"mode": "run", "code": _read_code(args.file)})
+    print(json.dumps(result.to_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_sandbox_check(args: argparse.Namespace) -> int:
+    from bot.bank import Bank, Category
+    from bot.sandbox import Sandbox
+    from bot.sandbox.check import Checker
+
+    bank = _bank(_settings())
+    assert isinstance(bank, Bank)
+    question = bank.get(args.question_id)
+    if question is None or question.category is not Category.CODING:
+        raise UserError(f"no coding question with id {args.question_id!r}")
+    sandbox = _sandbox()
+    assert isinstance(sandbox, Sandbox)
+    report = Checker(sandbox).check(question, _read_code(args.file))
+    print(json.dumps(report.to_json(), ensure_ascii=False))
+    return 0 if report.all_passed else 1
+
+
+SLACK_HELP = """Run the Slack app.
+
+Socket Mode (one workspace, no public URL): set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).
+HTTP mode (production, behind a load balancer): set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET;
+Slack sends requests to https://YOUR-HOST/slack/events (health check: /healthz).
+MLQUIZ_SLACK_API_URL points the Web API client at another base URL (tests use a stand-in).
+See docs/slack.md for setting up the Slack app from zero."""
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    from adapters.slack.run import serve
+    from adapters.slack.settings import SlackSettings
+    from bot.engine import Quiz
+
+    settings = _settings()
+    try:
+        slack = SlackSettings()
+    except Exception as exc:
+        raise UserError(f"bad Slack configuration: {exc}") from exc
+    if args.port:
+        slack.port = args.port
+    if args.host:
+        slack.host = args.host
+    problem = slack.problem()
+    if problem is not None:
+        raise UserError(f"Slack is not configured: {problem} (see docs/slack.md)")
+    quiz = build_quiz(settings)
+    assert isinstance(quiz, Quiz)
+    try:
+        asyncio.run(serve(quiz, slack))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
     status: int = bench_main(args.output, args.quick, args.stores, live=not args.no_live,
-                             grading=not args.no_grading)
+                             grading=not args.no_grading, sandbox=not args.no_sandbox)
     return status
 
 
@@ -175,11 +313,31 @@ def parser() -> argparse.ArgumentParser:
                                                                           required=True)
     lint = bank.add_parser("lint", help="validate question files")
     lint.add_argument("path", nargs="?")
+    lint.add_argument("--no-code", action="store_true",
+                      help="skip running coding questions' tests in the sandbox")
     lint.set_defaults(func=cmd_bank_lint)
     bank.add_parser("export", help="every question as JSON lines").set_defaults(
         func=cmd_bank_export)
 
     sub.add_parser("grade", help="grade JSON lines from stdin").set_defaults(func=cmd_grade)
+
+    slack = sub.add_parser("slack", help="run the Slack app (Socket Mode or HTTP)",
+                           description=SLACK_HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    slack.add_argument("--port", type=int, help="HTTP mode: port (default MLQUIZ_SLACK_PORT "
+                       "or 3000)")
+    slack.add_argument("--host", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.set_defaults(func=cmd_slack)
+
+    sandbox = sub.add_parser("sandbox", help="run code in the sandbox").add_subparsers(
+        dest="sandbox", required=True)
+    run = sandbox.add_parser("run", help="run FILE (or - for stdin); print a JSON result")
+    run.add_argument("file")
+    run.set_defaults(func=cmd_sandbox_run)
+    check = sandbox.add_parser("check", help="run FILE against a coding question's hidden tests")
+    check.add_argument("question_id")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_sandbox_check)
 
     bench = sub.add_parser("bench", help="run the benchmarks")
     bench.add_argument("--output", default="bench/report.json")
@@ -188,6 +346,7 @@ def parser() -> argparse.ArgumentParser:
                        help="comma-separated stores, or none")
     bench.add_argument("--no-live", action="store_true", help="skip the 10,000 live answers")
     bench.add_argument("--no-grading", action="store_true", help="skip the grader calibration")
+    bench.add_argument("--no-sandbox", action="store_true", help="skip the sandbox benchmarks")
     bench.set_defaults(func=cmd_bench)
     return root
 

@@ -21,6 +21,7 @@ from bot.render import Buttons, Reply, Visibility, render_plain
 PLATFORM = "console"
 CONSOLE_HELP = """Console controls:
   <text>              answer the open question as the current member
+  ```                 start a code answer; end it with another ``` line
   /mlquiz <command>   any mlquiz command (try /mlquiz help)
   :user NAME          speak as another member
   :wait 2h | 30m | 1d move the clock forward (reveals and new days happen)
@@ -45,6 +46,11 @@ class ConsoleApp:
     user: str = "you"
     channel: str = "study-group"
     out: TextIO = field(default_factory=lambda: sys.stdout)
+    block: list[str] | None = None  # lines of a ``` code block being typed
+
+    @property
+    def prompt(self) -> str:
+        return "... " if self.block is not None else f"{self.user}> "
 
     @property
     def place(self) -> Place:
@@ -93,8 +99,17 @@ class ConsoleApp:
         await self.show(await self.quiz.due(PLATFORM))
 
     async def handle(self, line: str) -> bool:
-        """Handle one input line; False means quit."""
+        """Handle one input line; False means quit. A ``` line starts a multi-line answer."""
         line = line.rstrip("\n")
+        if self.block is not None:
+            self.block.append(line)
+            if line.strip().startswith("```"):
+                text, self.block = "\n".join(self.block), None
+                await self._answer(text)
+            return True
+        if line.lstrip().startswith("```") and line.count("```") == 1:
+            self.block = [line]
+            return True
         if not line.strip():
             return True
         if line.startswith(":"):
@@ -105,9 +120,13 @@ class ConsoleApp:
             await self.show(await self.quiz.command(Command(self._delivery(), self.actor,
                                                             self.place, text)))
         else:
-            await self.show(await self.quiz.answer(Answer(self._delivery(), self.actor,
-                                                          self.place, line)))
+            await self._answer(line)
         return True
+
+    async def _answer(self, text: str) -> None:
+        await self.show(await self.quiz.answer(
+            Answer(self._delivery(), self.actor, self.place, text),
+            notify=lambda reply: self.show([reply])))
 
     async def _control(self, text: str) -> bool:
         verb, _, rest = text.partition(" ")
@@ -150,7 +169,7 @@ async def run_console(app: ConsoleApp, lines: TextIO) -> None:
     interactive = lines.isatty()
     while True:
         if interactive:
-            app.out.write(f"{app.user}> ")
+            app.out.write(app.prompt)
             app.out.flush()
         line = await asyncio.to_thread(lines.readline)
         if not line:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.bank.loader import BankProblem, load_questions
 from bot.bank.model import Question
+from bot.bank.taxonomy import Category
 
 NEAR_DUPLICATE_SIMILARITY = 0.8
 
@@ -45,9 +47,35 @@ def lint_questions(questions: dict[str, Question], files: dict[str, str]) -> lis
     return problems
 
 
-def lint_path(root: Path) -> list[BankProblem]:
-    """Every problem in the bank at root, sorted by file."""
+def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
+                                        Callable[[Question], bool]] | None = None
+              ) -> list[BankProblem]:
+    """Every problem in the bank at root, sorted by file; with `code`, also run the tests."""
     questions, problems, files = load_questions(root)
     if not questions and not problems:
         problems.append(BankProblem(str(root), "(path)", "no question files found"))
-    return sorted(problems + lint_questions(questions, files))
+    problems += lint_questions(questions, files)
+    if code is not None:
+        problems += lint_code(questions, files, *code)
+    return sorted(problems)
+
+
+def lint_code(questions: dict[str, Question], files: dict[str, str],
+              check_reference: Callable[[Question], tuple[bool, str]],
+              check_starter: Callable[[Question], bool]) -> list[BankProblem]:
+    """Every reference solution passes its hidden tests and no starter does.
+
+    The runs are passed in (the sandbox), so the bank package never starts processes itself.
+    """
+    problems: list[BankProblem] = []
+    for question in questions.values():
+        if question.category is not Category.CODING:
+            continue
+        passed, detail = check_reference(question)
+        if not passed:
+            problems.append(BankProblem(files[question.id], "reference_solution",
+                                        f"fails its hidden tests: {detail}"))
+        elif check_starter(question):
+            problems.append(BankProblem(files[question.id], "starter",
+                                        "passes every hidden test; the tests check nothing"))
+    return problems

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
     field_validator,
     model_validator,
@@ -64,15 +65,37 @@ class Choice(Strict):
 
 
 class HiddenTest(Strict):
-    """One hidden test of a coding question: statements that call the entry point and assert."""
+    """One hidden test of a coding question: an expression that calls the entry point.
+
+    The value it returns (or the exception it raises) is compared, outside the sandbox, with
+    `expect` / `raises` when given, and otherwise with what the reference solution returns for
+    the same call. Names defined by the question's `test_setup` can be used in the call.
+    """
 
     name: ShortText
-    code: LongText | ShortText
+    call: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    expect: JsonValue = None
+    raises: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")] | None = None
 
-    @field_validator("code")
+    @field_validator("call")
     @classmethod
-    def _parses(cls, code: str) -> str:
-        return check_python(code)
+    def _expression(cls, call: str) -> str:
+        try:
+            ast.parse(call, mode="eval")
+        except SyntaxError as error:
+            raise ValueError(f"not a Python expression: {error.msg} (line {error.lineno})"
+                             ) from None
+        return call
+
+    @model_validator(mode="after")
+    def _one_expectation(self) -> HiddenTest:
+        if self.raises is not None and "expect" in self.model_fields_set:
+            raise ValueError("a test takes expect or raises, not both")
+        return self
+
+    @property
+    def has_expect(self) -> bool:
+        return "expect" in self.model_fields_set
 
 
 class Question(Strict):
@@ -96,6 +119,8 @@ class Question(Strict):
     test_setup: str | None = None
     tests: tuple[HiddenTest, ...] = ()
     reference_solution: str | None = None
+    # relative and absolute tolerance for comparing floating-point results
+    tolerance: float = Field(default=1e-6, ge=0, le=1)
 
     @field_validator("topic")
     @classmethod

@@ -125,9 +125,11 @@ class FeedbackFacts:
 
 def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     grade = facts.grade
+    coding = question.category is Category.CODING
+    counted = "hidden tests passed" if coding else "key points"
     lines: list[Block] = [
         Text(spans(bold(f"Feedback: {grade.band.value}"),
-                   f" ({len(grade.covered)} of {facts.key_points} key points)")),
+                   f" ({len(grade.covered)} of {facts.key_points} {counted})")),
     ]
     if facts.scoring:
         streak = f" Streak: {facts.streak} day{'s' if facts.streak != 1 else ''}." \
@@ -140,11 +142,11 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
         lines.append(Text(spans(italic("Revision: your first answer already scored; "
                                        "this one gets feedback only."))))
     if grade.covered:
-        lines += [Text(spans(bold("You covered"))),
-                  Bullets(tuple(spans(p) for p in grade.covered))]
+        lines += [Text(spans(bold("Passed" if coding else "You covered"))),
+                  Bullets(tuple(spans(f"✓ {p}" if coding else p) for p in grade.covered))]
     if grade.missed:
-        lines += [Text(spans(bold("To add"))),
-                  Bullets(tuple(spans(p) for p in grade.missed))]
+        lines += [Text(spans(bold("Failed" if coding else "To add"))),
+                  Bullets(tuple(spans(f"✗ {p}" if coding else p) for p in grade.missed))]
     if grade.parts:
         lines.append(Text(spans(bold("Structure:"), " ", "  ".join(
             f"{'✓' if present else '✗'} {part}" for part, present in grade.parts))))

@@ -21,7 +21,12 @@ from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Band, Grade, Grader
+from bot.grading.code import code_grade
 from bot.render import Reply, Visibility, clean_text
+from bot.sandbox.chat import NO_CODE, extract_code
+from bot.sandbox.pool import Refused
+from bot.sandbox.service import CodeRuns
+from bot.sandbox.view import Unavailable
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User, Workspace
@@ -35,14 +40,24 @@ class QuizEngine:
     """Every use case of the bot. Methods are blocking; call them from a worker thread."""
 
     def __init__(self, db: Database, bank: Bank, grader: Grader, settings: Settings,
-                 clock: Clock = timing.utc_now, code_runs: bool = False) -> None:
+                 clock: Clock = timing.utc_now, runner: CodeRuns | None = None) -> None:
         self.db = db
         self.bank = bank
         self.grader = grader
         self.settings = settings
         self.clock = clock
-        self.code_runs = code_runs
+        self.runner = runner
         self.directory = Directory()
+
+    @property
+    def code_runs(self) -> bool:
+        """Whether coding questions can be asked and graded here (the sandbox works)."""
+        return self.runner is not None and self.runner.unavailable_reason() is None
+
+    def _code_disabled(self) -> str:
+        reason = self.runner.unavailable_reason() if self.runner else None
+        return ("Code runs are disabled on this server" + (f": {reason}" if reason else "")
+                + ", so coding answers cannot be graded here.")
 
     # ---- helpers -------------------------------------------------------------------------
     def _member(self, session: Session, event: Command | Answer | Action, now: dt.datetime
@@ -133,6 +148,8 @@ class QuizEngine:
                                        title=f"Question of the day — {day:%a %d %b}",
                                        visibility=Visibility.CHANNEL, channel=place.channel_id,
                                        footer=footer)
+        if self.runner is not None:
+            self.runner.prepare(question)
         replies = [card]
         if manual:
             replies.append(cards.info("Posted today's question. It won't post again today."))
@@ -223,9 +240,11 @@ class QuizEngine:
                 ~sa.exists().where(AnswerRow.post_id == Post.id, AnswerRow.user_id == user_id))
                 .order_by(Post.id.desc()).limit(1)).one_or_none()
         candidates = [p for p in (daily, practice) if p is not None]
-        return max(candidates, key=lambda p: p.claimed_at) if candidates else None
+        return max(candidates, key=lambda p: (p.claimed_at, p.id)) if candidates else None
 
-    def answer(self, event: Answer) -> list[Reply]:
+    def answer(self, event: Answer, notify: Callable[[Reply], None] | None = None
+               ) -> list[Reply]:
+        """Grade and record an answer; `notify` gets interim news (a place in the run queue)."""
         text = clean_text(event.text)
         if not text:
             return [cards.error("Your answer is empty. Write a few sentences, then send it.")]
@@ -249,12 +268,41 @@ class QuizEngine:
             if question is None:
                 return [cards.error("That question is no longer in the bank, so it "
                                     "cannot be graded.")]
-            if question.category is Category.CODING and not self.code_runs:
-                return [cards.info("Code runs are disabled on this server, so coding answers "
-                                   "cannot be graded here yet.")]
             post_id = post.id
-        grade = self.grader.grade(question, text)  # CPU work outside the transaction
+        if question.category is Category.CODING:  # runs outside the transaction
+            outcome = self._run_code(event, question, text, notify)
+            if not isinstance(outcome, Grade):
+                return outcome
+            grade = outcome
+        else:
+            grade = self.grader.grade(question, text)  # CPU work outside the transaction
         return self._record(event, post_id, question, text, grade)
+
+    def _run_code(self, event: Answer, question: Question, text: str,
+                  notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:
+        if self.runner is None or not self.code_runs:
+            return [cards.info(self._code_disabled())]
+        code = extract_code(text, question.function_name)
+        if code is None:
+            return [cards.error(NO_CODE)]
+        if len(code) > self.runner.max_code_chars:
+            return [cards.error(f"Your code is {len(code):,} characters; the limit is "
+                                f"{self.runner.max_code_chars:,}. Nothing was recorded.")]
+
+        def queued(position: int) -> None:
+            if notify is not None:
+                notify(cards.info(f"The code runners are busy: you are number {position} in "
+                                  "the queue. Your result follows in a moment."))
+
+        member = f"{event.place.platform}:{event.place.workspace_id}:{event.actor.user_id}"
+        try:
+            report = self.runner.check(member, question, code, queued)
+        except Refused as refused:
+            return [cards.info(str(refused))]
+        except Unavailable as unavailable:
+            log.error("code runs unavailable: %s", unavailable)
+            return [cards.info(self._code_disabled())]
+        return code_grade(report)
 
     def _record(self, event: Answer, post_id: int, question: Question, text: str,
                 grade: Grade) -> list[Reply]:
@@ -286,8 +334,9 @@ class QuizEngine:
         points = points_for(grade.score, question.difficulty) if scoring else 0
         session.add(AnswerRow(
             delivery_id=event.delivery_id[:160], post_id=post.id, user_id=user_id, text=text,
-            is_code=False, score=grade.score, covered=list(grade.covered),
-            missed=list(grade.missed), feedback=grade.feedback, points=points,
+            is_code=question.category is Category.CODING, score=grade.score,
+            covered=list(grade.covered), missed=list(grade.missed), feedback=grade.feedback,
+            points=points,
             scoring_slot=1 if scoring else None, practice=practice, created_at=now))
         session.flush()
         streak = 0
@@ -298,7 +347,8 @@ class QuizEngine:
             streak = extend_streak(session, channel.id, user_id, post.local_date).current
         reply = cards.feedback(question, cards.FeedbackFacts(
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
-            key_points=len(question.key_points)))
+            key_points=len(question.tests) if question.category is Category.CODING
+            else len(question.key_points)))
         reply.meta["post_id"] = str(post.id)
         return [reply]
 
@@ -379,6 +429,8 @@ class QuizEngine:
                         posted_at=now)
             session.add(post)
             session.flush()
+            if self.runner is not None:
+                self.runner.prepare(question)
             return [cards.question_card(
                 question, post_id=post.id, title="Practice question",
                 visibility=Visibility.EPHEMERAL,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
-from typing import ParamSpec
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec
 
-from bot.engine import cards
+from bot.engine import cards, commands
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
 from bot.render import Reply
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
+Notify = Callable[[Reply], Coroutine[Any, Any, None]]
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
 
@@ -22,24 +24,53 @@ SORRY = ("Something went wrong on our side and nothing was recorded. Please try 
 class Quiz:
     """What adapters talk to: neutral events in, replies out. Never raises to the adapter."""
 
-    def __init__(self, engine: QuizEngine) -> None:
+    def __init__(self, engine: QuizEngine, threads: int = 8) -> None:
         self.engine = engine
+        # Code answers may wait for a runner in their thread: give the waiting ones their own
+        # threads, so they can never starve commands and text answers.
+        runner = engine.runner
+        waiting = runner.pool.runners + runner.pool.queue if runner else 0
+        self.executor = ThreadPoolExecutor(max_workers=threads + waiting,
+                                           thread_name_prefix="mlquiz")
 
     async def _run(self, what: str, func: Callable[P, list[Reply]], *args: P.args,
                    **kwargs: P.kwargs) -> list[Reply]:
         try:
-            return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor,
+                                              functools.partial(func, *args, **kwargs))
         except Exception as exc:  # a user never sees a traceback; the operator gets one line
             reason = (str(exc).strip().splitlines() or [""])[0][:300]
             log.error("%s failed: %s: %s", what, type(exc).__name__, reason)
             log.debug("traceback", exc_info=True)
             return [cards.error(SORRY)]
 
-    async def command(self, event: Command) -> list[Reply]:
+    async def command(self, event: Command,
+                      notify: Notify | None = None) -> list[Reply]:
+        try:
+            parsed = commands.parse(event.text)
+        except commands.CommandError:
+            parsed = None  # the engine answers with the parser's message
+        if isinstance(parsed, commands.AnswerText):
+            return await self.answer(Answer(event.delivery_id, event.actor, event.place,
+                                            parsed.text), notify)
         return await self._run("command", self.engine.command, event)
 
-    async def answer(self, event: Answer) -> list[Reply]:
-        return await self._run("answer", self.engine.answer, event)
+    async def answer(self, event: Answer,
+                     notify: Notify | None = None) -> list[Reply]:
+        """Grade an answer; `notify` receives interim replies (a place in the code-run queue)."""
+        return await self._run("answer", self.engine.answer, event,
+                               self._threadsafe(notify))
+
+    def _threadsafe(self, notify: Notify | None
+                    ) -> Callable[[Reply], None] | None:
+        if notify is None:
+            return None
+        loop = asyncio.get_running_loop()
+
+        def send(reply: Reply) -> None:
+            asyncio.run_coroutine_threadsafe(notify(reply), loop)
+        return send
 
     async def action(self, event: Action) -> list[Reply]:
         return await self._run("action", self.engine.action, event)

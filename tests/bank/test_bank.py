@@ -67,8 +67,14 @@ def write(folder: Path, name: str, text: str) -> None:
         "category: concept", "category: coding"), "entry_point", "coding questions need"),
     (GOOD.format(id="broken", prompt="Explain the thing please.") + "starter: 'x = 1'\n",
      "starter", "only coding questions take starter"),
-    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: t1, "
-     "code: 'assert ('}]\n", "tests.0.code", "not valid Python (line 1)"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: test one, "
+     "call: 'f(1, '}]\n", "tests.0.call", "not a Python expression"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: test one, "
+     "call: 'x = 1'}]\n", "tests.0.call", "not a Python expression"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: test one, "
+     "call: 'f(1)', expect: 2, raises: ValueError}]\n", "tests.0", "expect or raises, not both"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: test one, "
+     "code: 'assert f(1)'}]\n", "tests.0.code", "unknown field"),
 ])
 def test_lint_reports_file_field_message(tmp_path: Path, content: str, field: str,
                                          message: str) -> None:

@@ -12,8 +12,9 @@ ANSWER = ("The key idea is to define it plainly, give an example, say where it i
           "name its main limitation and trade-off.")
 
 
-def console(db: Path, lines: list[str], *args: str) -> str:
-    env = {**os.environ, "MLQUIZ_DATABASE_URL": f"sqlite:///{db}", "MLQUIZ_LOG_LEVEL": "WARNING"}
+def console(db: Path, lines: list[str], *args: str, code_runs: bool = False) -> str:
+    env = {**os.environ, "MLQUIZ_DATABASE_URL": f"sqlite:///{db}", "MLQUIZ_LOG_LEVEL": "WARNING",
+           "MLQUIZ_SANDBOX_ENABLED": str(code_runs).lower()}
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "console", *args], input="\n".join(lines) + "\n",
         capture_output=True, text=True, timeout=120, env=env, check=False)
@@ -46,6 +47,23 @@ def test_three_members_over_several_days_across_dst(tmp_path: Path) -> None:
     board = out.split("== This week in this channel ==")[-1].split("mlquiz ▸")[0]
     assert re.search(r"Alice — \d+ pts, 1 answer", board)  # Monday starts a new week
     assert "Bob" not in board and "Cy" not in board
+
+
+def test_a_coding_answer_typed_over_several_lines_runs_in_the_sandbox(tmp_path: Path) -> None:
+    solution = ["```python", "def exponential_smoothing(series, alpha):",
+                "    if not 0 < alpha <= 1:", "        raise ValueError('alpha')",
+                "    out = []", "    for x in series:",
+                "        out.append(x if not out else alpha * x + (1 - alpha) * out[-1])",
+                "    return out", "```"]
+    wrong = ["```", "def exponential_smoothing(series, alpha):", "    return series", "```"]
+    out = console(tmp_path / "code.db", [
+        "/mlquiz ask coding time-series", "I would blend each value with the last one.", *wrong,
+        ":user Bob", "/mlquiz ask coding time-series", *solution], "--at", "2026-05-04 10:00",
+        code_runs=True)
+    assert "def exponential_smoothing(series: list[float], alpha: float)" in out  # the card
+    assert re.search(r"\*Feedback: solid\* \((\d+) of \1 hidden tests passed\)", out)
+    assert "could not find any code" in out
+    assert "✗ small alpha lags behind a jump: expected [0.0, 2.0, 3.6, 4.88], got" in out
 
 
 def test_restart_the_same_day_does_not_post_twice(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt AsyncApp, Block Kit rendering, Socket Mode or HTTP."""

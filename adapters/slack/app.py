@@ -1,0 +1,297 @@
+"""The Slack adapter: a Bolt `AsyncApp` between Slack and the engine.
+
+It turns Slack requests into engine events and the engine's replies into Block Kit messages,
+acknowledges first and works after, and holds no logic beyond translating and rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.settings import SlackSettings
+from bot.engine import Action, Actor, Answer, Command, Place, Quiz
+from bot.engine.commands import ADMIN_ONLY
+from bot.engine.quiz import Notify
+from bot.render import Reply, Visibility
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+ANSWER_VIEW = "mlquiz:answer"
+ANSWER_BLOCK = "answer"
+ANSWER_INPUT = "text"
+POST_INTERVAL = 1.0  # seconds between two messages in one channel (Slack's posting limit)
+NAME_TTL = 3600.0
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a reply goes back to: the channel, the member, and how to reach them privately."""
+
+    place: Place
+    user: str
+    respond: Callable[..., Awaitable[Any]] | None = None
+    thread_ts: str | None = None
+
+
+class Pacer:
+    """At most one message per POST_INTERVAL per channel; messages wait their turn in order."""
+
+    def __init__(self, interval: float = POST_INTERVAL) -> None:
+        self.interval = interval
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+
+    async def turn(self, channel: str) -> asyncio.Lock:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        await lock.acquire()
+        wait = self._last.get(channel, 0.0) + self.interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return lock
+
+    def done(self, channel: str, lock: asyncio.Lock) -> None:
+        self._last[channel] = time.monotonic()
+        lock.release()
+
+
+def web_client(settings: SlackSettings, token: str | None) -> AsyncWebClient:
+    """The Web API client for Slack, or for a stand-in at MLQUIZ_SLACK_API_URL.
+
+    429s are retried after Retry-After, dropped connections once.
+    """
+    base = settings.api_url or "https://slack.com/api/"
+    return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/",
+                          retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                                          AsyncConnectionErrorRetryHandler(max_retry_count=1)])
+
+
+def answer_modal(post_id: str, channel: str, title: str) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": ANSWER_VIEW,
+        "title": {"type": "plain_text", "text": "Your answer"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"post_id": post_id, "channel": channel}),
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": render.escape(title)}]},
+            {"type": "input", "block_id": ANSWER_BLOCK,
+             "label": {"type": "plain_text", "text": "Only you see your feedback"},
+             "element": {"type": "plain_text_input", "action_id": ANSWER_INPUT,
+                         "multiline": True, "max_length": 3000,
+                         "placeholder": {"type": "plain_text",
+                                         "text": "Explain it as you would to an interviewer. "
+                                                 "Code goes between ``` lines."}}},
+        ],
+    }
+
+
+class SlackAdapter:
+    def __init__(self, quiz: Quiz, settings: SlackSettings) -> None:
+        self.quiz = quiz
+        self.settings = settings
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+        self.client = web_client(settings, token)
+        self.app = AsyncApp(client=self.client, signing_secret=secret,
+                            ignoring_self_events_enabled=True)
+        self.pacer = Pacer()
+        self._names: dict[tuple[str, str], tuple[str, bool, float]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._register()
+
+    # -- wiring ---------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.command("/mlquiz")(self.on_command)
+        self.app.event("message")(self.on_message)
+        self.app.action("mlquiz:answer")(self.on_answer_button)
+        self.app.action("mlquiz:hint")(self.on_button)
+        self.app.action("mlquiz:how")(self.on_button)
+        self.app.view(ANSWER_VIEW)(self.on_answer_submitted)
+        self.app.error(self.on_error)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack request failed: %s: %s", type(error).__name__, str(error)[:300])
+        log.debug("slack failure", exc_info=error)
+
+    # -- members --------------------------------------------------------------------------------
+
+    async def member(self, team: str, user: str, name: str = "", admin_needed: bool = False
+                     ) -> Actor:
+        """The acting member with a display name; admin rights are looked up only when needed."""
+        cached = self._names.get((team, user))
+        if cached and time.monotonic() - cached[2] < NAME_TTL and (name or not admin_needed):
+            return Actor(user, name or cached[0], is_admin=cached[1])
+        display, admin = name or user, False
+        try:
+            info = await self.client.users_info(user=user)
+            profile = info["user"].get("profile", {})
+            display = (profile.get("display_name") or info["user"].get("real_name")
+                       or info["user"].get("name") or display)
+            admin = bool(info["user"].get("is_admin") or info["user"].get("is_owner"))
+            if not admin and admin_needed and self.settings.admin_group:
+                group = await self.client.usergroups_users_list(
+                    usergroup=self.settings.admin_group)
+                admin = user in group.get("users", [])
+        except Exception as error:  # a failed lookup must not cost the member their answer
+            log.warning("could not look up member %s: %s", user, str(error)[:200])
+        self._names[(team, user)] = (display, admin, time.monotonic())
+        return Actor(user, display, is_admin=admin)
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any],
+                         respond: Callable[..., Awaitable[Any]]) -> None:
+        await ack()
+        text = str(body.get("text", ""))
+        first = text.strip().split(" ", 1)[0].lower()
+        place = Place(PLATFORM, body["team_id"], body["channel_id"],
+                      body.get("team_domain", ""), body.get("channel_name", ""))
+        actor = await self.member(body["team_id"], body["user_id"], "",
+                                  admin_needed=first in ADMIN_ONLY)
+        where = Where(place, body["user_id"], respond)
+        event = Command(f"cmd:{body.get('trigger_id') or time.time_ns()}", actor, place, text)
+        replies = await self.quiz.command(event, notify=self._notifier(where))
+        await self.send(replies, where)
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        thread = event.get("thread_ts")
+        if (event.get("subtype") or event.get("bot_id") or not thread
+                or thread == event.get("ts") or not event.get("user")):
+            return  # only members' replies in a thread count as answers
+        team = body.get("team_id") or event.get("team", "")
+        place = Place(PLATFORM, team, event["channel"])
+        actor = await self.member(team, event["user"])
+        where = Where(place, event["user"], thread_ts=thread)
+        answer = Answer(str(body.get("event_id") or event["ts"]), actor, place,
+                        render.unescape(str(event.get("text", ""))), thread_ref=thread)
+        replies = await self.quiz.answer(answer, notify=self._notifier(where))
+        if any(r.kind == "feedback" for r in replies):
+            await self._react(event["channel"], event["ts"])
+        await self.send(replies, where)
+
+    async def on_answer_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        value = body["actions"][0].get("value", "")
+        channel = body.get("channel", {}).get("id", "")
+        try:
+            await self.client.views_open(trigger_id=body["trigger_id"],
+                                         view=answer_modal(value, channel, "mlquiz"))
+        except SlackApiError as error:
+            log.warning("could not open the answer form: %s", error.response.get("error"))
+
+    async def on_button(self, ack: AsyncAck, body: dict[str, Any],
+                        respond: Callable[..., Awaitable[Any]]) -> None:
+        await ack()
+        action = body["actions"][0]
+        team = body.get("team", {}).get("id", "")
+        place = Place(PLATFORM, team, body.get("channel", {}).get("id", ""))
+        actor = await self.member(team, body["user"]["id"])
+        value = str(action.get("value", ""))
+        event = Action(f"act:{action.get('action_ts', '')}:{actor.user_id}", actor, place,
+                       str(action["action_id"]), value)
+        await self.send(await self.quiz.action(event), Where(place, actor.user_id, respond))
+
+    async def on_answer_submitted(self, ack: AsyncAck, body: dict[str, Any],
+                                  view: dict[str, Any]) -> None:
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        team = body.get("team", {}).get("id", "")
+        channel = str(meta.get("channel", ""))
+        place = Place(PLATFORM, team, channel)
+        actor = await self.member(team, body["user"]["id"])
+        text = view["state"]["values"][ANSWER_BLOCK][ANSWER_INPUT].get("value") or ""
+        post = str(meta.get("post_id", ""))
+        answer = Answer(f"view:{view['id']}", actor, place, text,
+                        post_id=int(post) if post.isdigit() else None)
+        where = Where(place, actor.user_id)
+        await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _notifier(self, where: Where) -> Notify:
+        async def notify(reply: Reply) -> None:
+            await self.send([reply], where)
+        return notify
+
+    async def send(self, replies: list[Reply], where: Where) -> None:
+        for reply in replies:
+            try:
+                await self._send_one(reply, where)
+            except SlackApiError as error:
+                log.error("slack refused a %s message: %s", reply.kind,
+                          error.response.get("error"))
+
+    async def _send_one(self, reply: Reply, where: Where) -> None:
+        text = render.fallback(reply)
+        for blocks in render.messages(reply):
+            if reply.visibility is Visibility.EPHEMERAL:
+                await self._ephemeral(where, text, blocks)
+            elif reply.visibility is Visibility.DIRECT:
+                opened = await self.client.conversations_open(users=reply.user or where.user)
+                await self._post(opened["channel"]["id"], text, blocks)
+            else:
+                channel = reply.channel or where.place.channel_id
+                thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
+                ts = await self._post(channel, text, blocks, thread)
+                if reply.kind == "question" and reply.post_id is not None and ts:
+                    await self.quiz.mark_posted(reply.post_id, ts)
+
+    async def _ephemeral(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
+        if where.respond is not None:
+            await where.respond(text=text, blocks=blocks, response_type="ephemeral",
+                                replace_original=False)
+            return
+        await self.client.chat_postEphemeral(channel=where.place.channel_id, user=where.user,
+                                             text=text, blocks=blocks, thread_ts=where.thread_ts)
+
+    async def _post(self, channel: str, text: str, blocks: list[dict[str, Any]],
+                    thread: str | None = None) -> str | None:
+        lock = await self.pacer.turn(channel)
+        try:
+            sent = await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                unfurl_media=False, thread_ts=thread)
+        finally:
+            self.pacer.done(channel, lock)
+        ts = sent.get("ts")
+        return str(ts) if ts else None
+
+    async def _react(self, channel: str, ts: str) -> None:
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts,
+                                            name="white_check_mark")
+        except SlackApiError as error:
+            if error.response.get("error") != "already_reacted":
+                log.warning("could not add the ✅ reaction: %s", error.response.get("error"))
+
+    # -- the day's work -------------------------------------------------------------------------
+
+    async def run_due(self) -> None:
+        """Daily posts and reveals that are due (the scheduler takes this over later)."""
+        for reply in await self.quiz.due(PLATFORM):
+            place = Place(PLATFORM, "", reply.channel or "")
+            await self.send([reply], Where(place, reply.user or ""))
+
+    async def due_loop(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception as error:  # one bad round must not stop the next
+                log.error("due posts failed: %s: %s", type(error).__name__, error)
+            await asyncio.sleep(self.settings.due_seconds)

@@ -1,0 +1,44 @@
+"""Code runs as the engine sees them: sandbox + hidden-test checker + runner pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.bank import Category, Question
+from bot.sandbox.check import Checker, CheckReport, imports_of
+from bot.sandbox.limits import SandboxSettings
+from bot.sandbox.pool import RunnerPool
+from bot.sandbox.runner import Sandbox
+
+log = logging.getLogger(__name__)
+
+
+class CodeRuns:
+    """Blocking; the engine calls it from a worker thread."""
+
+    def __init__(self, settings: SandboxSettings | None = None,
+                 sandbox: Sandbox | None = None) -> None:
+        self.sandbox = sandbox or Sandbox(settings)
+        self.checker = Checker(self.sandbox, warm=True)
+        s = self.sandbox.settings
+        self.pool = RunnerPool(s.runner_count, s.queue, s.runs_per_minute)
+        self.max_code_chars = s.code_kb * 1024
+
+    def unavailable_reason(self) -> str | None:
+        """Why code cannot run here (logged once by the caller), or None."""
+        return self.sandbox.unavailable_reason()
+
+    def prepare(self, question: Question) -> None:
+        """A coding question was just posted: start a warm sandbox per runner for its imports."""
+        if question.category is Category.CODING and self.unavailable_reason() is None:
+            for slot in range(self.pool.runners):
+                self.sandbox.warm_up(slot, imports_of(question))
+
+    def check(self, member: str, question: Question, code: str,
+              queued: Callable[[int], None] | None = None) -> CheckReport:
+        """Admit, wait for a runner, check. Raises pool.Refused with a message for the member."""
+        ticket = self.pool.admit(member)
+        if ticket.position and queued is not None:
+            queued(ticket.position)
+        return self.pool.run(ticket, lambda slot: self.checker.check(question, code, slot))

@@ -1,0 +1,41 @@
+"""Every coding question in the bank: its reference passes its hidden tests, its starter fails.
+
+The same check `mlquiz bank lint` runs, through the real sandbox with the bot's default limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.bank import Bank, Category, load_bank
+from bot.sandbox import Sandbox
+from bot.sandbox.check import Checker
+from tests.conftest import REPO
+from tests.sandbox.conftest import sandbox_settings
+
+CODING = [q.id for q in load_bank(REPO / "questions") if q.category is Category.CODING]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[Checker]:
+    sandbox = Sandbox(sandbox_settings(cpu_seconds=20, wall_seconds=30, memory_mb=1024))
+    assert sandbox.unavailable_reason() is None
+    yield Checker(sandbox, warm=True)
+    sandbox.close()
+
+
+def test_the_bank_has_the_coding_questions_interviews_ask_for() -> None:
+    assert len(CODING) >= 15
+
+
+@pytest.mark.parametrize("question_id", CODING)
+def test_reference_passes_and_starter_fails(bank: Bank, checker: Checker,
+                                            question_id: str) -> None:
+    question = bank.get(question_id)
+    assert question is not None
+    reference = checker.check_reference(question)
+    assert reference.all_passed, [(o.name, o.detail) for o in reference.outcomes if not o.passed]
+    assert checker.check(question, question.reference_solution or "").all_passed
+    assert not checker.check(question, question.starter or "").all_passed

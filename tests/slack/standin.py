@@ -1,0 +1,160 @@
+"""A loopback stand-in for Slack: the Web API (recording every call) and response_urls.
+
+It speaks the Web API's wire format (form or JSON bodies in, `{"ok": …}` JSON out), answers
+429 with Retry-After for the calls a test asks it to, and hands out message timestamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+
+
+@dataclass
+class SlackStandIn:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
+    base_url: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.add_routes([web.post("/api/{method}", self.api), web.get("/api/{method}", self.api),
+                        web.post("/respond/{id}", self.respond)])
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def user(self, user_id: str, name: str, admin: bool = False) -> None:
+        self.users[user_id] = {"id": user_id, "name": name.lower(), "real_name": name,
+                               "is_admin": admin, "is_owner": False,
+                               "profile": {"display_name": name}}
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
+        if request.content_type == "application/json":
+            data = await request.json()
+            return {**request.query, **dict(data)}
+        form = {**request.query, **dict(await request.post())}
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(form.get(key), str):
+                form[key] = json.loads(form[key])
+        return form
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        if self.throttle.get(method, 0) > 0:
+            self.throttle[method] -= 1
+            self.calls.append(Call(f"429:{method}", body))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "1"})
+        self.calls.append(Call(method, body))
+        return web.json_response(self.answer(method, body))
+
+    def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://study.slack.com/", "team": "Study",
+                    "user": "mlquiz", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1"}
+        if method == "users.info":
+            user = self.users.get(str(body.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False,
+                                                            "error": "user_not_found"}
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            return {"ok": True, "channel": body.get("channel"), "ts": ts,
+                    "message": {"text": body.get("text"), "ts": ts, "user": BOT_USER}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users"))}}
+        if method == "views.open":
+            return {"ok": True, "view": {**body.get("view", {}), "id": "V1"}}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": []}
+        return {"ok": True}
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json()))
+        return web.json_response({"ok": True})
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.method == method]
+
+    async def wait_for(self, check: Callable[[], bool], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+            await asyncio.sleep(0.02)
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}")."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+
+
+def command_body(text: str, user: str, response_url: str, *, channel: str = "C1",
+                 trigger: str = "") -> str:
+    """A slash command as Slack posts it (application/x-www-form-urlencoded)."""
+    return urlencode({
+        "token": "legacy-verification-token", "team_id": "T1", "team_domain": "study",
+        "channel_id": channel, "channel_name": "general", "user_id": user,
+        "user_name": user.lower(), "command": "/mlquiz", "text": text,
+        "api_app_id": "A1", "is_enterprise_install": "false", "response_url": response_url,
+        "trigger_id": trigger or f"{time.time_ns()}.1.abc"})
+
+
+def event_body(event: dict[str, Any], event_id: str) -> str:
+    return json.dumps({
+        "token": "legacy-verification-token", "team_id": "T1", "api_app_id": "A1",
+        "event": event, "type": "event_callback", "event_id": event_id,
+        "event_time": int(time.time()), "authorizations": [
+            {"enterprise_id": None, "team_id": "T1", "user_id": BOT_USER, "is_bot": True,
+             "is_enterprise_install": False}],
+        "is_ext_shared_channel": False, "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ"})
+
+
+def thread_reply(user: str, text: str, thread_ts: str, ts: str, channel: str = "C1"
+                 ) -> dict[str, Any]:
+    return {"client_msg_id": f"m-{ts}", "type": "message", "text": text, "user": user,
+            "ts": ts, "team": "T1", "thread_ts": thread_ts, "parent_user_id": BOT_USER,
+            "channel": channel, "event_ts": ts, "channel_type": "channel",
+            "blocks": [{"type": "rich_text", "block_id": "b1", "elements": [
+                {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]}
+
+
+def interaction_body(payload: dict[str, Any]) -> str:
+    """Interactions come as a form with one field, `payload`, holding JSON."""
+    return urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,222 @@
+"""The Slack adapter end to end: signed requests in, Web API calls out, a whole day in a channel."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.store.models import Post
+from tests.slack.conftest import SECRET, SlackRig
+from tests.slack.standin import (
+    command_body,
+    event_body,
+    interaction_body,
+    sign,
+    thread_reply,
+)
+
+GOOD = ("Bias is error from wrong assumptions, so the model underfits; variance is error from "
+        "sensitivity to the training sample, so it overfits. More complexity lowers bias and "
+        "raises variance, and you pick the complexity with the lowest validation error.")
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Every piece of text in a list of Block Kit blocks."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:  # noqa: ANN401 - JSON
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(blocks)
+    return "\n".join(found)
+
+
+async def _ts_of_first_post(rig: SlackRig) -> str:
+    """The ts the adapter recorded for the posted question (the thread answers go to)."""
+    with rig.adapter.quiz.engine.db.transaction() as session:
+        ref = session.scalars(sa.select(Post.message_ref)).first()
+    assert ref
+    return str(ref)
+
+
+async def test_url_verification_echoes_the_challenge(rig: SlackRig) -> None:
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "t", "challenge": challenge, "type": "url_verification"})
+    response = await rig.json(body)
+    assert response.status == 200
+    assert challenge in await response.text()
+
+
+async def test_forged_and_stale_requests_are_rejected_and_do_nothing(rig: SlackRig) -> None:
+    body = command_body("post", "UADMIN", rig.response_url)
+    forged = await rig.post(body, "application/x-www-form-urlencoded",
+                            {"X-Slack-Request-Timestamp": str(int(time.time())),
+                             "X-Slack-Signature": "v0=" + "0" * 64}, signed=False)
+    assert forged.status == 401
+    stale = await rig.post(body, "application/x-www-form-urlencoded",
+                           sign(SECRET, body, int(time.time()) - 600), signed=False)
+    assert stale.status == 401
+    time.sleep(0.3)
+    assert rig.standin.of("chat.postMessage") == []
+
+
+async def test_slash_command_acks_at_once_and_answers_privately(rig: SlackRig) -> None:
+    started = time.perf_counter()
+    response = await rig.form(command_body("help", "UANN", rig.response_url))
+    assert response.status == 200 and time.perf_counter() - started < 3
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    reply = rig.standin.of("response_url")[0]
+    assert reply["response_type"] == "ephemeral"
+    assert "/mlquiz ask" in texts(reply["blocks"])
+    assert rig.standin.of("chat.postMessage") == []  # nothing public
+
+
+async def test_post_sends_the_card_once_with_buttons_and_confirms_privately(
+        rig: SlackRig) -> None:
+    await rig.form(command_body("post", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    posted = rig.standin.of("chat.postMessage")
+    assert len(posted) == 1
+    card = posted[0]
+    assert card["channel"] == "C1"
+    actions = [b for b in card["blocks"] if b["type"] == "actions"]
+    assert {e["action_id"] for e in actions[0]["elements"]} == {
+        "mlquiz:answer", "mlquiz:hint", "mlquiz:how"}
+    assert "link_names" not in card and card.get("parse") in (None, "none")
+    assert "It won't post again today" in texts(rig.standin.of("response_url")[0]["blocks"])
+    again = await rig.form(command_body("post", "UADMIN", rig.response_url))
+    assert again.status == 200
+    await rig.standin.wait_for(lambda: len(rig.standin.of("response_url")) >= 2)
+    assert len(rig.standin.of("chat.postMessage")) == 1
+    assert "already posted" in texts(rig.standin.of("response_url")[1]["blocks"])
+
+
+async def test_members_who_are_not_admins_cannot_post(rig: SlackRig) -> None:
+    await rig.form(command_body("post", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    assert "for workspace admins" in texts(rig.standin.of("response_url")[0]["blocks"])
+    assert rig.standin.of("chat.postMessage") == []
+
+
+async def test_a_thread_reply_is_graded_privately_marked_and_never_counted_twice(
+        rig: SlackRig) -> None:
+    thread = await _ts_of_first_post_after(rig)
+    event = thread_reply("UANN", GOOD, thread, "1700000100.000200")
+    first = await rig.json(event_body(event, "Ev001"))
+    assert first.status == 200
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postEphemeral")))
+    feedback = rig.standin.of("chat.postEphemeral")[0]
+    assert feedback["user"] == "UANN" and feedback["thread_ts"] == thread
+    assert "Feedback:" in texts(feedback["blocks"])
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("reactions.add")))
+    assert rig.standin.of("reactions.add")[0]["name"] == "white_check_mark"
+    retry = await rig.json(event_body(event, "Ev001"), **{"X-Slack-Retry-Num": "1",
+                                                          "X-Slack-Retry-Reason": "http_timeout"})
+    assert retry.status == 200
+    time.sleep(0.5)
+    assert len(rig.standin.of("chat.postEphemeral")) == 1
+    assert len(rig.standin.of("reactions.add")) == 1
+
+
+async def test_slack_entities_are_decoded_before_grading_and_echoes_stay_escaped(
+        rig: SlackRig) -> None:
+    thread = await _ts_of_first_post_after(rig)
+    hostile = "<!channel> &lt;script&gt; bias &amp; variance <@UADMIN>"
+    await rig.json(event_body(thread_reply("UBOB", hostile, thread, "1700000101.000300"),
+                              "Ev002"))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postEphemeral")))
+    for call in rig.standin.calls:
+        dumped = json.dumps(call.body)
+        assert "<!channel>" not in dumped and "<@UADMIN>" not in dumped
+
+
+async def test_buttons_give_hints_and_open_the_answer_form(rig: SlackRig) -> None:
+    thread, card = await posted_card(rig)
+    buttons = {e["action_id"]: e for b in card["blocks"] if b["type"] == "actions"
+               for e in b["elements"]}
+    base = {"type": "block_actions", "user": {"id": "UCY", "username": "cy", "team_id": "T1"},
+            "api_app_id": "A1", "token": "t", "container": {
+                "type": "message", "message_ts": thread, "channel_id": "C1"},
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0", "team": {"id": "T1"},
+            "channel": {"id": "C1", "name": "general"}, "response_url": rig.response_url}
+    hint = {**base, "actions": [{**buttons["mlquiz:hint"], "block_id": "b",
+                                 "action_ts": "1700000200.1"}]}
+    assert (await rig.form(interaction_body(hint))).status == 200
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    assert rig.standin.of("response_url")[-1]["response_type"] == "ephemeral"
+    open_form = {**base, "actions": [{**buttons["mlquiz:answer"], "block_id": "b",
+                                      "action_ts": "1700000201.1"}]}
+    assert (await rig.form(interaction_body(open_form))).status == 200
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("views.open")))
+    view = rig.standin.of("views.open")[0]["view"]
+    assert view["callback_id"] == "mlquiz:answer"
+    submission = {
+        "type": "view_submission", "team": {"id": "T1", "domain": "study"},
+        "user": {"id": "UCY", "username": "cy", "team_id": "T1"}, "api_app_id": "A1",
+        "token": "t", "trigger_id": "1.2.3",
+        "view": {**view, "id": "V0123", "team_id": "T1", "state": {"values": {
+            "answer": {"text": {"type": "plain_text_input", "value": GOOD}}}},
+            "hash": "1.abc"}}
+    assert (await rig.form(interaction_body(submission))).status == 200
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postEphemeral")))
+    feedback = rig.standin.of("chat.postEphemeral")[0]
+    assert feedback["user"] == "UCY" and "Feedback:" in texts(feedback["blocks"])
+
+
+async def test_rate_limited_calls_are_retried_and_nothing_is_lost(rig: SlackRig) -> None:
+    rig.standin.throttle["chat.postMessage"] = 1
+    await rig.form(command_body("post", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postMessage")))
+    assert len([c for c in rig.standin.calls if c.method == "429:chat.postMessage"]) == 1
+    assert len(rig.standin.of("chat.postMessage")) == 1
+
+
+async def test_a_whole_day_post_answers_feedback_reveal_leaderboard(rig: SlackRig) -> None:
+    thread = await _ts_of_first_post_after(rig)
+    answers = {"UANN": GOOD, "UBOB": "Not sure, maybe overfitting?", "UCY": GOOD + " Again."}
+    for index, (user, text) in enumerate(answers.items()):
+        await rig.json(event_body(thread_reply(user, text, thread, f"1700000300.{index:06d}"),
+                                  f"EvDay{index}"))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("chat.postEphemeral")) == 3)
+    rig.clock.advance(hours=9)  # past the reveal
+    await rig.adapter.run_due()
+    posts = rig.standin.of("chat.postMessage")
+    reveal = [p for p in posts if p.get("thread_ts") == thread]
+    assert len(reveal) == 1
+    shown = texts(reveal[0]["blocks"])
+    assert "What the interviewer was really asking" in shown and "Ann" in shown
+    await rig.form(command_body("leaderboard", "UBOB", rig.response_url))
+    await rig.standin.wait_for(lambda: any(
+        "Ann" in texts(r["blocks"]) for r in rig.standin.of("response_url")))
+
+
+async def test_channel_posts_keep_slacks_pace_of_one_a_second(rig: SlackRig) -> None:
+    rig.adapter.pacer.interval = 1.0
+    started = time.monotonic()
+    for _ in range(3):
+        lock = await rig.adapter.pacer.turn("C9")
+        rig.adapter.pacer.done("C9", lock)
+    assert time.monotonic() - started >= 1.9
+
+
+async def posted_card(rig: SlackRig) -> tuple[str, dict[str, Any]]:
+    """Post today's question; returns its ts and the card, and forgets the calls so far."""
+    await rig.form(command_body("post", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("chat.postMessage")))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    card = rig.standin.of("chat.postMessage")[0]
+    rig.standin.calls.clear()
+    return await _ts_of_first_post(rig), card
+
+
+async def _ts_of_first_post_after(rig: SlackRig) -> str:
+    return (await posted_card(rig))[0]
