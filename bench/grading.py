@@ -127,7 +127,7 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
     bank = bank or load_bank()
     items = load_items(bank)
     grader = RubricGrader(bank)
-    result: dict[str, object] = {}
+    result: dict[str, object] = {"embeddings": grader.relevance is not None}
     for split in ("train", "heldout"):
         part = [i for i in items if i.split == split]
         result[split] = agreement(part, grade_all(grader, part)).__dict__

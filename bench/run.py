@@ -257,10 +257,11 @@ def bench_grading(quick: bool) -> list[Result]:
     train = data["train"]
     assert isinstance(train, dict)
     after = [v for k, v in memory.items() if k != "after_warmup"][0]
+    signal = "with" if data["embeddings"] else "without"
     return [
         Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.80",
                held["pearson"] >= 0.80, f"{held['answers']} answers to {held['questions']} "
-               f"questions held out; train r {train['pearson']:.3f}"),
+               f"questions held out; train r {train['pearson']:.3f}; {signal} embeddings"),
         Result("grader", "held-out weak-answer ROC AUC", held["weak_auc"], "", ">= 0.90",
                held["weak_auc"] >= 0.90, "answers scored <= 2 of 5"),
         Result("grader", "gaming answers >= honest", held["gaming_violations"]

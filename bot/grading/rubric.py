@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.bank import Category, Question
-from bot.grading import guards
+from bot.grading import guards, semantic
 from bot.grading.base import Grade
 from bot.grading.choice import commitment
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
@@ -38,6 +38,11 @@ class Weights:
     # question about disagreeing on a model) stays in the bottom band; train r is unchanged.
     relevance_floor: float = 0.15  # topic relevance below which structure earns nothing
     relevance_full: float = 0.20  # topic relevance at which structure counts fully
+    # Only with the optional embeddings (bot/grading/semantic.py): the score is scaled by how
+    # close the answer's meaning is to the model answer, from 0 at the floor to 1 at full.
+    # Chosen on the training questions (a grid with the other weights fixed).
+    semantic_floor: float = 0.2
+    semantic_full: float = 0.45
     misconception: float = 0.45  # similarity at which a sentence states a misconception
     misconception_penalty: float = 0.3  # subtracted when an answer states one
     wrong_choice_cap: float = 0.2
@@ -56,13 +61,19 @@ class Features:
     guards: list[guards.Guard]
     chosen: str | None
     hedged: bool
+    semantic: float | None = None  # embedding relevance, when the optional package is installed
 
 
 class RubricGrader:
-    def __init__(self, questions: Iterable[Question], weights: Weights | None = None) -> None:
+    def __init__(self, questions: Iterable[Question], weights: Weights | None = None,
+                 relevance: semantic.Relevance | None | bool = True) -> None:
+        """`relevance`: True to use sentence embeddings if their package is installed."""
         self.points = KeyPointMatcher()
         self.structure = StructureModel(questions)
         self.weights = weights or Weights()
+        self.relevance: semantic.Relevance | None = (
+            semantic.load() if relevance is True
+            else relevance if isinstance(relevance, semantic.Relevance) else None)
 
     def features(self, question: Question, answer: str) -> Features:
         matched = self.points.match(question, answer)
@@ -76,7 +87,8 @@ class RubricGrader:
         return Features(matched.sims, matched.wrong, matched.relevance,
                         self.structure.analyse(question.category, answer),
                         [g for g in found if g is not None],
-                        said.chosen if said else None, bool(said and said.hedged))
+                        said.chosen if said else None, bool(said and said.hedged),
+                        self.relevance(question, answer) if self.relevance else None)
 
     def grade(self, question: Question, answer: str) -> Grade:
         return self.grade_features(question, self.features(question, answer))
@@ -110,10 +122,18 @@ class RubricGrader:
             missing = [ADVICE[p] for p in structure.missing]
             if missing and coverage > 0.05:
                 notes.append("Structure: " + "; ".join(missing) + ".")
+        score = max(0.0, min(1.0, score))
+        if facts.semantic is not None:
+            on_question = ((facts.semantic - w.semantic_floor)
+                           / (w.semantic_full - w.semantic_floor))
+            score *= min(1.0, max(0.0, on_question))
+            if on_question < 0.5 and coverage >= 0.05:
+                notes.append("Much of this seems to be about something else. Make sure the "
+                             "answer is about what this question asks.")
         if coverage < 0.05 and not notes:
             notes.append("This does not seem to address the question. Re-read it and answer "
                          "what it asks.")
-        return coverage_grade(question, max(0.0, min(1.0, score)), credit, tuple(notes), parts)
+        return coverage_grade(question, score, credit, tuple(notes), parts)
 
     def _choice(self, question: Question, facts: Features, score: float) -> tuple[float, str]:
         choice = question.choice
