@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,15 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 
-from bench.slack_standin import SlackStandIn, command_body, event_body, sign, thread_reply
+from bench.slack_standin import (
+    SlackStandIn,
+    command_body,
+    event_body,
+    free_port,
+    sign,
+    thread_reply,
+    wait_healthy,
+)
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from bot.store.models import Answer as AnswerRow
@@ -49,7 +56,7 @@ async def _run(members: int, in_flight: int) -> dict[str, float | int]:
         standin.user("UADMIN", "Ada", admin=True)
         for index in range(members):
             standin.user(f"U{index:05d}", f"Member {index}")
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
                "MLQUIZ_SLACK_API_URL": f"{base}/api/", "MLQUIZ_DATABASE_URL": url,
                "MLQUIZ_SANDBOX_ENABLED": "false", "MLQUIZ_LOG_LEVEL": "WARNING"}
@@ -59,7 +66,7 @@ async def _run(members: int, in_flight: int) -> dict[str, float | int]:
              str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         db = Database(url)
         try:
-            await _wait_healthy(port)
+            await wait_healthy(port)
             return await _drive(f"http://127.0.0.1:{port}/slack/events", standin, db,
                                 members, in_flight)
         finally:
@@ -67,25 +74,6 @@ async def _run(members: int, in_flight: int) -> dict[str, float | int]:
             bot.communicate(timeout=30)
             await standin.stop()
             db.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _wait_healthy(port: int) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
-                    if health.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("mlquiz slack did not start")
 
 
 async def _drive(events: str, standin: SlackStandIn, db: Database, members: int,

@@ -11,12 +11,14 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from aiohttp import web
 
 BOT_USER = "UBOT"
@@ -191,3 +193,24 @@ def thread_reply(user: str, text: str, thread_ts: str, ts: str, channel: str = "
 def interaction_body(payload: dict[str, Any]) -> str:
     """Interactions come as a form with one field, `payload`, holding JSON."""
     return urlencode({"payload": json.dumps(payload)})
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_healthy(port: int) -> None:
+    """Wait until `mlquiz slack` answers its health check on `port`."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+                    if health.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("mlquiz slack did not start")

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import aiohttp
 
-from bench.slack_standin import SlackStandIn, command_body, sign
+from bench.slack_standin import SlackStandIn, command_body, free_port, sign, wait_healthy
 
 SECRET = "process-test-signing-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_mlquiz_slack_serves_http_and_answers_a_signed_command(tmp_path: Path) -> None:
@@ -36,16 +28,8 @@ async def test_mlquiz_slack_serves_http_and_answers_a_signed_command(tmp_path: P
         [sys.executable, "-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        await wait_healthy(port)
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
-                        if health.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("mlquiz slack did not start")
             body = command_body("help", "UANN", f"{base}/respond/1")
             async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
                                  headers={"Content-Type": "application/x-www-form-urlencoded",
