@@ -638,6 +638,13 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
     return result, you
 
 
+def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
+    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
+    for reply in replies:
+        reply.meta["workspace_id"] = workspace
+    return replies
+
+
 def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
     tz = timing.zone_or_utc(schedule.timezone)
     at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
@@ -654,10 +661,3 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
 
 
 __all__ = ["Clock", "QuizEngine", "describe_schedule", "leaderboard_rows"]
-
-
-def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
-    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
-    for reply in replies:
-        reply.meta["workspace_id"] = workspace
-    return replies
