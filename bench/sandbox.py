@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import statistics
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.run import percentile
 from bot.bank import Bank, Category, Question, load_bank
 from bot.sandbox import Sandbox, SandboxSettings
 from bot.sandbox.check import Checker, imports_of
@@ -25,9 +25,7 @@ SETTLE = 4.0  # seconds for a warm sandbox's replacement to finish importing bef
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p95
+    return statistics.median(samples), percentile(samples, 0.95)
 
 
 def _time(action: Callable[[], object], runs: int, pause: float = 0.0) -> list[float]:
@@ -88,11 +86,8 @@ def _throughput(bank: Bank, settings: SandboxSettings, submissions: int) -> floa
                    key=lambda q: q.id)
     code = question.reference_solution or ""
     runner.checker.expectations(question)
-    done = threading.Semaphore(0)
-
     def submit(index: int) -> None:
         runner.check(f"user{index}", question, code)
-        done.release()
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=submissions) as executor:

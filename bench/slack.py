@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 
+from bench.run import percentile
 from bench.slack_standin import (
     SlackStandIn,
     command_body,
@@ -39,11 +40,6 @@ SECRET = "bench-signing-secret"
 ANSWER = ("Bias is error from wrong assumptions, so the model underfits; variance is sensitivity "
           "to the training sample, so it overfits. Pick the complexity with the lowest "
           "validation error.")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _run(members: int, in_flight: int) -> dict[str, float | int]:
@@ -115,7 +111,7 @@ async def _drive(events: str, standin: SlackStandIn, db: Database, members: int,
         recorded = session.scalar(sa.select(sa.func.count()).select_from(AnswerRow)) or 0
     feedback = len(standin.of("chat.postEphemeral"))
     return {"members": members, "in_flight": in_flight, "ack_p50_ms": statistics.median(acks),
-            "ack_p99_ms": _percentile(acks, 0.99), "retry_ack_p99_ms": _percentile(retries, 0.99),
+            "ack_p99_ms": percentile(acks, 0.99), "retry_ack_p99_ms": percentile(retries, 0.99),
             "answers_per_second": members / elapsed, "recorded": int(recorded),
             "feedback_messages": feedback}
 

@@ -15,6 +15,8 @@ from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.bank import Question
+    from bot.sandbox import Sandbox
+    from bot.sandbox.check import Checker
     from bot.sandbox.service import CodeRuns
 
 log = logging.getLogger("mlquiz")
@@ -76,11 +78,7 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reference_check(checker: object) -> Callable[[Question], tuple[bool, str]]:
-    from bot.sandbox.check import Checker
-
-    assert isinstance(checker, Checker)
-
+def _reference_check(checker: Checker) -> Callable[[Question], tuple[bool, str]]:
     def check(question: Question) -> tuple[bool, str]:
         report = checker.check_reference(question)
         if report.all_passed:
@@ -90,10 +88,7 @@ def _reference_check(checker: object) -> Callable[[Question], tuple[bool, str]]:
     return check
 
 
-def _starter_check(checker: object) -> Callable[[Question], bool]:
-    from bot.sandbox.check import Checker
-
-    assert isinstance(checker, Checker)
+def _starter_check(checker: Checker) -> Callable[[Question], bool]:
     return lambda question: checker.check(question, question.starter or "").all_passed
 
 
@@ -223,7 +218,7 @@ def _read_code(path: str) -> str:
         raise UserError(f"cannot read {path}: {exc}") from exc
 
 
-def _sandbox() -> object:
+def _sandbox() -> Sandbox:
     from bot.sandbox import Sandbox
 
     sandbox = Sandbox()
@@ -234,18 +229,13 @@ def _sandbox() -> object:
 
 
 def cmd_sandbox_run(args: argparse.Namespace) -> int:
-    from bot.sandbox import Sandbox
-
-    sandbox = _sandbox()
-    assert isinstance(sandbox, Sandbox)
-    result = sandbox.run({"mode": "run", "code": _read_code(args.file)})
+    result = _sandbox().run({"mode": "run", "code": _read_code(args.file)})
     print(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 
 
 def cmd_sandbox_check(args: argparse.Namespace) -> int:
     from bot.bank import Bank, Category
-    from bot.sandbox import Sandbox
     from bot.sandbox.check import Checker
 
     bank = _bank(_settings())
@@ -253,9 +243,7 @@ def cmd_sandbox_check(args: argparse.Namespace) -> int:
     question = bank.get(args.question_id)
     if question is None or question.category is not Category.CODING:
         raise UserError(f"no coding question with id {args.question_id!r}")
-    sandbox = _sandbox()
-    assert isinstance(sandbox, Sandbox)
-    report = Checker(sandbox).check(question, _read_code(args.file))
+    report = Checker(_sandbox()).check(question, _read_code(args.file))
     print(json.dumps(report.to_json(), ensure_ascii=False))
     return 0 if report.all_passed else 1
 

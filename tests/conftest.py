@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
 from bot.engine.timing import SettableClock
 from bot.grading.rubric import RubricGrader
+from bot.sandbox.service import CodeRuns
 from bot.store import throwaway as postgres
 from bot.store.db import Database
 from bot.store.migrate import upgrade
@@ -91,12 +93,31 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC))  # a Monday
 
 
+@contextmanager
+def open_engine(url: str, bank: Bank, grader: RubricGrader, clock: FakeClock,
+                runner: CodeRuns | None = None) -> Iterator[QuizEngine]:
+    """An engine on the database at `url`; its connections are closed afterwards."""
+    db = Database(url)
+    try:
+        yield QuizEngine(db, bank, grader, Settings(database_url=url), clock=clock,
+                         runner=runner)
+    finally:
+        db.dispose()
+
+
 @pytest.fixture
 def engine(database_url: str, bank: Bank, grader: RubricGrader,
            clock: FakeClock) -> Iterator[QuizEngine]:
-    db = Database(database_url)
-    yield QuizEngine(db, bank, grader, Settings(database_url=database_url), clock=clock)
-    db.dispose()
+    with open_engine(database_url, bank, grader, clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str, bank: Bank, grader: RubricGrader,
+                  clock: FakeClock) -> Iterator[QuizEngine]:
+    """The engine on SQLite only, for adapter tests whose subject is not the store."""
+    with open_engine(sqlite_url, bank, grader, clock) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ acknowledges first and works after, and holds no logic beyond translating and re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,17 +64,17 @@ class Pacer:
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
 
-    async def turn(self, channel: str) -> asyncio.Lock:
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        await lock.acquire()
-        wait = self._last.get(channel, 0.0) + self.interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return lock
-
-    def done(self, channel: str, lock: asyncio.Lock) -> None:
-        self._last[channel] = time.monotonic()
-        lock.release()
+    @contextlib.asynccontextmanager
+    async def turn(self, channel: str) -> AsyncIterator[None]:
+        """Wait for this channel's turn; the next one starts `interval` after this one ends."""
+        async with self._locks.setdefault(channel, asyncio.Lock()):
+            wait = self._last.get(channel, 0.0) + self.interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last[channel] = time.monotonic()
 
 
 def web_client(settings: SlackSettings, token: str | None,
@@ -303,13 +304,10 @@ class SlackAdapter:
 
     async def _post(self, client: AsyncWebClient, channel: str, text: str,
                     blocks: list[dict[str, Any]], thread: str | None = None) -> str | None:
-        lock = await self.pacer.turn(channel)
-        try:
+        async with self.pacer.turn(channel):
             sent = await client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False,
                 unfurl_media=False, thread_ts=thread)
-        finally:
-            self.pacer.done(channel, lock)
         ts = sent.get("ts")
         return str(ts) if ts else None
 

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.bank import Question
+from bot.bank import HiddenTest, Question
 from bot.sandbox.runner import RunResult, Sandbox
 
 SHOWN = 160  # characters of a value shown in feedback
@@ -197,8 +197,7 @@ class Checker:
         """The reference solution against the file's explicit expectations (for the linter)."""
         run = self.sandbox.run(self.request(question, question.reference_solution or ""), slot)
         explicit: list[Expectation | None] = [
-            ("raises", t.raises) if t.raises else ("value", t.expect) if t.has_expect
-            else ("any value", None) for t in question.tests]
+            _stated(t) or ("any value", None) for t in question.tests]
         report = compare(question, explicit, run)
         report.reference = True
         return report
@@ -209,7 +208,7 @@ class Checker:
             cached = self._expected.get(key)
         if cached is not None:
             return cached
-        needs_reference = any(not t.raises and not t.has_expect for t in question.tests)
+        needs_reference = any(_stated(t) is None for t in question.tests)
         reference: dict[int, dict[str, Any]] = {}
         if needs_reference:
             run = self.sandbox.run(self.request(question, question.reference_solution or ""),
@@ -217,10 +216,9 @@ class Checker:
             reference = _records_by_test(run)
         found: list[Expectation | None] = []
         for index, test in enumerate(question.tests):
-            if test.raises:
-                found.append(("raises", test.raises))
-            elif test.has_expect:
-                found.append(("value", test.expect))
+            stated = _stated(test)
+            if stated is not None:
+                found.append(stated)
             elif index in reference and "value" in reference[index]:
                 found.append(("value", reference[index]["value"]))
             elif index in reference and "raised" in reference[index]:
@@ -231,6 +229,13 @@ class Checker:
             with self._lock:
                 self._expected[key] = found
         return found
+
+
+def _stated(test: HiddenTest) -> Expectation | None:
+    """What the question file itself says a test must give, if it says anything."""
+    if test.raises:
+        return ("raises", test.raises)
+    return ("value", test.expect) if test.has_expect else None
 
 
 def _fingerprint(question: Question) -> str:

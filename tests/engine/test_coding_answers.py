@@ -16,7 +16,7 @@ from bot.sandbox import Sandbox
 from bot.sandbox.service import CodeRuns
 from bot.store.db import Database
 from bot.store.models import Post
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, open_engine
 from tests.engine.helpers import ADMIN, answer, command, member, only, text_of
 from tests.sandbox.conftest import sandbox_settings
 
@@ -24,12 +24,10 @@ from tests.sandbox.conftest import sandbox_settings
 @pytest.fixture
 def coding_engine(sqlite_url: str, bank: Bank, grader: RubricGrader,
                   clock: FakeClock) -> Iterator[QuizEngine]:
-    db = Database(sqlite_url)
     runner = CodeRuns(sandbox=Sandbox(sandbox_settings(runs_per_minute=3)))
-    yield QuizEngine(db, bank, grader, Settings(database_url=sqlite_url), clock=clock,
-                     runner=runner)
+    with open_engine(sqlite_url, bank, grader, clock, runner) as opened:
+        yield opened
     runner.sandbox.close()
-    db.dispose()
 
 
 def fenced(code: str) -> str:

@@ -3,7 +3,7 @@ stand-in on loopback for the Web API and response_urls."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -13,11 +13,7 @@ from aiohttp import web
 from adapters.slack.app import SlackAdapter
 from adapters.slack.settings import SlackSettings
 from bench.slack_standin import SlackStandIn, sign
-from bot.bank import Bank
-from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
-from bot.grading.rubric import RubricGrader
-from bot.store.db import Database
 from tests.conftest import FakeClock
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -51,15 +47,7 @@ class SlackRig:
 
 
 @pytest.fixture
-def slack_engine(sqlite_url: str, bank: Bank, grader: RubricGrader,
-                 clock: FakeClock) -> Iterator[QuizEngine]:
-    db = Database(sqlite_url)
-    yield QuizEngine(db, bank, grader, Settings(database_url=sqlite_url), clock=clock)
-    db.dispose()
-
-
-@pytest.fixture
-async def rig(slack_engine: QuizEngine, clock: FakeClock) -> AsyncIterator[SlackRig]:
+async def rig(sqlite_engine: QuizEngine, clock: FakeClock) -> AsyncIterator[SlackRig]:
     standin = SlackStandIn()
     base = await standin.start()
     standin.user("UADMIN", "Ada", admin=True)
@@ -67,7 +55,7 @@ async def rig(slack_engine: QuizEngine, clock: FakeClock) -> AsyncIterator[Slack
         standin.user(user, name)
     settings = SlackSettings(bot_token="xoxb-test-token", signing_secret=SECRET,
                              api_url=f"{base}/api/")
-    adapter = SlackAdapter(Quiz(slack_engine), settings)
+    adapter = SlackAdapter(Quiz(sqlite_engine), settings)
     adapter.pacer.interval = 0.0  # one test checks the real pace
     runner = web.AppRunner(adapter.app.web_app())
     await runner.setup()

@@ -24,14 +24,14 @@ SECRET = "oauth-signing-secret"
 
 
 @pytest.fixture
-async def oauth_server(slack_engine: QuizEngine) -> AsyncIterator[tuple[str, SlackStandIn]]:
+async def oauth_server(sqlite_engine: QuizEngine) -> AsyncIterator[tuple[str, SlackStandIn]]:
     standin = SlackStandIn()
     base = await standin.start()
     standin.user("UADMIN2", "Ines", admin=True)
     settings = SlackSettings(client_id="1111.2222", client_secret=SecretStr("client-secret"),
                              signing_secret=SecretStr(SECRET), api_url=f"{base}/api/")
     assert settings.mode == "oauth" and settings.problem() is None
-    adapter = SlackAdapter(Quiz(slack_engine), settings)
+    adapter = SlackAdapter(Quiz(sqlite_engine), settings)
     adapter.pacer.interval = 0.0
     runner = web.AppRunner(http_app(adapter))
     await runner.setup()
@@ -45,7 +45,7 @@ async def oauth_server(slack_engine: QuizEngine) -> AsyncIterator[tuple[str, Sla
 
 
 async def test_install_stores_the_workspace_and_its_token_answers_its_requests(
-        oauth_server: tuple[str, SlackStandIn], slack_engine: QuizEngine) -> None:
+        oauth_server: tuple[str, SlackStandIn], sqlite_engine: QuizEngine) -> None:
     url, standin = oauth_server
     async with aiohttp.ClientSession() as browser:
         async with browser.get(f"{url}/slack/install", allow_redirects=False) as page:
@@ -60,7 +60,7 @@ async def test_install_stores_the_workspace_and_its_token_answers_its_requests(
         async with browser.get(callback, allow_redirects=False,
                                headers={"Cookie": cookie}) as done:
             assert done.status in (200, 302), await done.text()
-        with slack_engine.db.transaction() as session:
+        with sqlite_engine.db.transaction() as session:
             rows = session.execute(sa.text(
                 "SELECT team_id, bot_token FROM slack_bots")).all()
         assert [tuple(r) for r in rows] == [("T2", "xoxb-T2-grant")]

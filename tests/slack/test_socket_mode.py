@@ -15,7 +15,7 @@ from bench.slack_standin import SlackStandIn, command_body
 from bot.engine import Quiz, QuizEngine
 
 
-async def test_socket_mode_acknowledges_envelopes_and_answers(slack_engine: QuizEngine) -> None:
+async def test_socket_mode_acknowledges_envelopes_and_answers(sqlite_engine: QuizEngine) -> None:
     standin = SlackStandIn()
     base = await standin.start()
     standin.user("UANN", "Ann")
@@ -23,7 +23,7 @@ async def test_socket_mode_acknowledges_envelopes_and_answers(slack_engine: Quiz
                              api_url=f"{base}/api/")
     assert settings.mode == "socket"
     stop = asyncio.Event()
-    server = asyncio.create_task(serve(Quiz(slack_engine), settings, stop))
+    server = asyncio.create_task(serve(Quiz(sqlite_engine), settings, stop))
     try:
         payload = dict(parse_qsl(command_body("help", "UANN", f"{base}/respond/1")))
         await standin.push({"envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf",
