@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from adapters.discord.settings import DiscordSettings
     from bot.bank import Question
     from bot.sandbox import Sandbox
     from bot.sandbox.check import Checker
@@ -285,6 +286,55 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+DISCORD_HELP = """Run the Discord bot, or register its /mlquiz commands.
+
+Set DISCORD_TOKEN (Developer Portal → Bot). Register the commands once per release with
+`mlquiz discord sync` (global) or `mlquiz discord sync --guild ID` (one server, instant, for
+development); starting the bot does not register them. Thread replies count as answers only
+with MLQUIZ_DISCORD_MESSAGE_CONTENT=true and the Message Content intent switched on in the
+portal. Split shards across processes with MLQUIZ_DISCORD_SHARD_COUNT and
+MLQUIZ_DISCORD_SHARD_IDS. See docs/discord.md."""
+
+
+def _discord_settings() -> DiscordSettings:
+    from adapters.discord.settings import DiscordSettings
+
+    try:
+        discord_settings = DiscordSettings()
+    except Exception as exc:
+        reason = (str(exc).splitlines() or [""])[0]
+        raise UserError(f"bad Discord configuration: {reason} (see docs/discord.md)") from exc
+    problem = discord_settings.problem()
+    if problem is not None:
+        raise UserError(f"Discord is not configured: {problem} (see docs/discord.md)")
+    return discord_settings
+
+
+def cmd_discord(args: argparse.Namespace) -> int:
+    from adapters.discord.run import DiscordRefused, serve, sync
+    from bot.engine import Quiz
+
+    discord_settings = _discord_settings()
+    if args.action == "sync":
+        try:
+            count = asyncio.run(sync(discord_settings, args.guild))
+        except DiscordRefused as exc:
+            raise UserError(str(exc)) from exc
+        where = f"server {args.guild} (available now)" if args.guild else \
+            "every server (Discord may take a few minutes to show them)"
+        print(f"Registered /mlquiz with {count} subcommands for {where}.")
+        return 0
+    quiz = build_quiz(_settings(), pooled_grading=True)
+    assert isinstance(quiz, Quiz)
+    try:
+        asyncio.run(serve(quiz, discord_settings))
+    except DiscordRefused as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        quiz.close()
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
@@ -327,6 +377,14 @@ def parser() -> argparse.ArgumentParser:
                        "or 3000)")
     slack.add_argument("--host", help="HTTP mode: address to listen on (default 0.0.0.0)")
     slack.set_defaults(func=cmd_slack)
+
+    discord = sub.add_parser("discord", help="run the Discord bot, or sync its commands",
+                             description=DISCORD_HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    discord.add_argument("action", nargs="?", choices=["run", "sync"], default="run",
+                         help="run the bot (default) or register /mlquiz with Discord")
+    discord.add_argument("--guild", type=int, help="sync: register in this server only")
+    discord.set_defaults(func=cmd_discord)
 
     sandbox = sub.add_parser("sandbox", help="run code in the sandbox").add_subparsers(
         dest="sandbox", required=True)

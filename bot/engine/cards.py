@@ -31,6 +31,8 @@ from bot.render import (
 ACTION_ANSWER = "mlquiz:answer"
 ACTION_HINT = "mlquiz:hint"
 ACTION_HOW = "mlquiz:how"
+# The card's footer starts with this; an adapter that cannot read thread replies replaces it.
+THREAD_OR_PRIVATE = "Answer in the thread or privately"
 
 HOW_TO_ANSWER: dict[Category, tuple[str, tuple[str, ...]]] = {
     Category.CONCEPT: ("Explain it the way you would to a smart colleague from another team:", (
@@ -228,5 +230,5 @@ def help_card(is_admin: bool) -> Reply:
     blocks += [Text(spans(bold("Admins"))), Bullets(tuple(
         spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in sorted(ADMIN_ONLY)))]
     if not is_admin:
-        blocks.append(Note(spans("Admin commands need workspace admin rights.")))
+        blocks.append(Note(spans("Admin commands are for the admins of this workspace or server.")))
     return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")

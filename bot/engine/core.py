@@ -141,7 +141,7 @@ class QuizEngine:
                 return []
             session.flush()
             reveal_local = post.reveal_at.astimezone(tz) if post.reveal_at else None
-            footer = "Answer in the thread or privately; first answers score."
+            footer = f"{cards.THREAD_OR_PRIVATE}; first answers score."
             if reveal_local is not None:
                 footer += f" Reveal at {reveal_local:%H:%M} ({schedule.timezone})."
             card = cards.question_card(question, post_id=post.id,
@@ -363,8 +363,8 @@ class QuizEngine:
         except commands.CommandError as exc:
             return [cards.error(str(exc))]
         if parsed.name in commands.ADMIN_ONLY and not event.actor.is_admin:
-            return [cards.error(f"`/mlquiz {parsed.name}` is for workspace admins. "
-                                "Ask an admin of this workspace to run it.")]
+            return [cards.error(f"`/mlquiz {parsed.name}` is for admins. "
+                                "Ask an admin of this workspace or server to run it.")]
         if parsed.name == "answer":
             assert isinstance(parsed, commands.AnswerText)
             return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text))

@@ -103,7 +103,7 @@ async def test_post_sends_the_card_once_with_buttons_and_confirms_privately(
 async def test_members_who_are_not_admins_cannot_post(rig: SlackRig) -> None:
     await rig.form(command_body("post", "UANN", rig.response_url))
     await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
-    assert "for workspace admins" in texts(rig.standin.of("response_url")[0]["blocks"])
+    assert "is for admins" in texts(rig.standin.of("response_url")[0]["blocks"])
     assert rig.standin.of("chat.postMessage") == []
 
 

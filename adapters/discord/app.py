@@ -1,0 +1,325 @@
+"""The Discord adapter: discord.py's sharded client between Discord and the engine.
+
+It turns interactions and thread messages into engine events and the engine's replies into
+embeds, answers or defers every interaction at once and finishes in follow-ups, and holds no
+logic beyond translating and rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render
+from adapters.discord.commands import MlquizGroup
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.views import CardButton, answer_form, card_view, form_submission
+from bot.engine import Action, Actor, Answer, Command, Place, Quiz, cards
+from bot.engine.quiz import SORRY, Notify
+from bot.render import Note, Reply, Visibility, spans
+
+log = logging.getLogger(__name__)
+PLATFORM = "discord"
+WORK_IN_PROGRESS = 8
+THREAD_NAME_LIMIT = 100
+ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
+NO_THREAD_ANSWERS = "Answer with the Answer button below (thread replies are not read here)"
+DM_CLOSED = ("I could not send you your feedback by direct message. Your answer is recorded ✅; "
+             "to see feedback, allow direct messages from this server or use the Answer "
+             "button.")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where replies go back to: the channel, the member, and the interaction if there is one.
+
+    Without an interaction (a thread reply), private replies go by direct message, because
+    Discord has no private messages outside interactions.
+    """
+
+    place: Place
+    user_id: int
+    interaction: discord.Interaction[Any] | None = None
+    thread_id: int | None = None
+
+
+def intents(settings: DiscordSettings) -> discord.Intents:
+    """Guild events for the cache; guild messages and their content only for thread answers."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    if settings.message_content:
+        chosen.guild_messages = True
+        chosen.message_content = True
+    return chosen
+
+
+class MlquizClient(discord.AutoShardedClient):
+    """discord.py's sharded client with our command tree and persistent buttons."""
+
+    def __init__(self, adapter: DiscordAdapter, settings: DiscordSettings) -> None:
+        sharding: dict[str, Any] = {}
+        if settings.shard_count is not None:
+            sharding["shard_count"] = settings.shard_count
+        if settings.shard_ids:
+            sharding["shard_ids"] = settings.shard_ids
+        # No message or member cache: the bot needs neither, and at scale they cost memory.
+        super().__init__(
+            intents=intents(settings), allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None, member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False, **sharding)
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree[MlquizClient] = app_commands.CommandTree(self)
+        self.tree.add_command(MlquizGroup())
+        self.tree.on_error = adapter.on_command_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        # Registered at every start, so buttons on cards posted before it keep working.
+        self.add_dynamic_items(CardButton)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        await self.adapter.on_interaction(interaction)
+
+
+class DiscordAdapter:
+    def __init__(self, quiz: Quiz, settings: DiscordSettings) -> None:
+        self.quiz = quiz
+        self.settings = settings
+        self.client = MlquizClient(self, settings)
+        # Work after an acknowledgement waits here, so the loop always has room to answer the
+        # next interaction at once, even in a burst.
+        self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
+
+    # -- who and where --------------------------------------------------------------------------
+
+    def actor(self, user: discord.User | discord.Member,
+              permissions: discord.Permissions | None = None) -> Actor:
+        """The acting member; admins have Manage Server or the configured role."""
+        admin = bool(permissions and (permissions.manage_guild or permissions.administrator))
+        wanted = self.settings.admin_role
+        if not admin and wanted and isinstance(user, discord.Member):
+            admin = any(str(role.id) == wanted or role.name == wanted for role in user.roles)
+        return Actor(str(user.id), user.display_name, is_admin=admin)
+
+    @staticmethod
+    def _parent(channel: object) -> tuple[int, str]:
+        """A channel's id and name; for a thread, its parent's (questions live in channels)."""
+        if isinstance(channel, discord.Thread):
+            parent = channel.parent
+            return channel.parent_id, parent.name if parent is not None else ""
+        return getattr(channel, "id", 0), str(getattr(channel, "name", "") or "")
+
+    def where(self, interaction: discord.Interaction[Any]) -> Where:
+        channel_id, channel_name = self._parent(interaction.channel)
+        guild = interaction.guild
+        place = Place(PLATFORM, str(interaction.guild_id or f"dm-{interaction.user.id}"),
+                      str(channel_id or interaction.channel_id),
+                      guild.name if guild is not None else "", channel_name)
+        return Where(place, interaction.user.id, interaction)
+
+    # -- interactions ---------------------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        where = self.where(interaction)
+        event = Command(f"cmd:{interaction.id}", self.actor(interaction.user,
+                        interaction.permissions), where.place, text)
+        async with self.busy:
+            replies = await self.quiz.command(event, notify=self._notifier(where))
+            await self.send(replies, where)
+
+    async def on_button(self, interaction: discord.Interaction[Any], action: str,
+                        value: str) -> None:
+        if action == "answer":
+            await interaction.response.send_modal(answer_form(value, "Your answer"))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        where = self.where(interaction)
+        event = Action(f"act:{interaction.id}", self.actor(interaction.user), where.place,
+                       f"mlquiz:{action}", value)
+        async with self.busy:
+            await self.send(await self.quiz.action(event), where)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer-form submissions; commands and buttons have their own handlers."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        submitted = form_submission(dict(interaction.data or {}))
+        if submitted is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        post, text = submitted
+        where = self.where(interaction)
+        answer = Answer(f"form:{interaction.id}", self.actor(interaction.user), where.place,
+                        text, post_id=int(post) if post.isdigit() else None)
+        async with self.busy:
+            await self.send(await self.quiz.answer(answer, notify=self._notifier(where)),
+                            where)
+
+    async def on_command_error(self, interaction: discord.Interaction[Any],
+                               error: app_commands.AppCommandError) -> None:
+        log.error("discord command failed: %s: %s", type(error).__name__, str(error)[:300])
+        log.debug("discord command failure", exc_info=error)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(SORRY, ephemeral=True)
+            else:
+                await interaction.response.send_message(SORRY, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the member that their command failed")
+
+    # -- thread replies -------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A member's reply in a thread the bot opened is an answer (message-content intent)."""
+        if (not self.settings.message_content or message.author.bot or message.webhook_id
+                or message.guild is None or not message.content.strip()):
+            return
+        thread = message.channel
+        if not isinstance(thread, discord.Thread):
+            return
+        me = self.client.user
+        if me is None or thread.owner_id != me.id:
+            return
+        place = Place(PLATFORM, str(message.guild.id), str(thread.parent_id),
+                      message.guild.name, thread.parent.name if thread.parent else "")
+        where = Where(place, message.author.id, thread_id=thread.id)
+        answer = Answer(f"msg:{message.id}", self.actor(message.author), place,
+                        message.content, thread_ref=str(thread.id))
+        async with self.busy:
+            replies = await self.quiz.answer(answer, notify=self._notifier(where))
+            if any(r.kind == "feedback" for r in replies):
+                try:
+                    await message.add_reaction("✅")
+                except discord.HTTPException as error:
+                    log.warning("could not add the ✅ reaction: %s", error.text[:200])
+            await self.send(replies, where)
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _notifier(self, where: Where) -> Notify:
+        async def notify(reply: Reply) -> None:
+            await self.send([reply], where)
+        return notify
+
+    async def send(self, replies: list[Reply], where: Where) -> None:
+        for reply in replies:
+            try:
+                await self._send_one(reply, where)
+            except discord.HTTPException as error:
+                log.error("discord refused a %s message: %s %s", reply.kind, error.status,
+                          error.text[:200])
+        if where.interaction is not None and not any(
+                r.visibility is Visibility.EPHEMERAL for r in replies):
+            # Nothing private to say (a repeated delivery, or all of it went public): take
+            # the "thinking…" message away instead of leaving it spinning.
+            with contextlib.suppress(discord.HTTPException):
+                await where.interaction.delete_original_response()
+
+    def _for_this_server(self, reply: Reply) -> Reply:
+        """Without the message-content intent a card says to use the Answer button."""
+        if reply.kind != "question" or self.settings.message_content:
+            return reply
+        blocks = tuple(
+            Note(spans(*(replace(s, text=s.text.replace(cards.THREAD_OR_PRIVATE,
+                                                        NO_THREAD_ANSWERS))
+                         for s in b.spans))) if isinstance(b, Note) else b
+            for b in reply.blocks)
+        return replace(reply, blocks=blocks)
+
+    async def _send_one(self, reply: Reply, where: Where) -> None:
+        messages = render.messages(self._for_this_server(reply))
+        if reply.visibility is Visibility.EPHEMERAL and where.interaction is not None:
+            for message in messages:
+                await where.interaction.followup.send(ephemeral=True, **_parts(message))
+        elif reply.visibility in (Visibility.EPHEMERAL, Visibility.DIRECT):
+            await self._direct(int(reply.user or where.user_id), messages, where)
+        else:
+            thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
+            channel = int(thread or reply.channel or where.place.channel_id)
+            guild = int(where.place.workspace_id) if where.place.workspace_id.isdigit() \
+                else None
+            target = self.client.get_partial_messageable(channel, guild_id=guild)
+            first: discord.Message | None = None
+            for message in messages:
+                sent = await target.send(**_parts(message))
+                first = first or sent
+            if reply.kind == "question" and reply.post_id is not None and first is not None:
+                await self._open_thread(first, reply)
+                await self.quiz.mark_posted(reply.post_id, str(first.id))
+
+    async def _open_thread(self, card: discord.Message, reply: Reply) -> None:
+        """The card's thread; its id is the card's id, which is what the post records."""
+        name = (reply.summary.split(":", 1)[0] or "Answers")[:THREAD_NAME_LIMIT]
+        try:
+            await self.client.http.start_thread_with_message(
+                card.channel.id, card.id, name=name,
+                auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+        except discord.HTTPException as error:
+            log.warning("could not open the thread of a card in channel %s: %s",
+                        card.channel.id, error.text[:200])
+
+    async def _direct(self, user_id: int, messages: list[render.Message], where: Where) -> None:
+        try:
+            dm = await self.client.create_dm(discord.Object(user_id))
+            for message in messages:
+                await dm.send(**_parts(message))
+        except discord.Forbidden:
+            if where.thread_id is None:
+                raise
+            log.info("member %s does not accept direct messages", user_id)
+            # A mention shows whom this is for; AllowedMentions.none() keeps it from pinging.
+            target = self.client.get_partial_messageable(where.thread_id)
+            await target.send(content=f"<@{user_id}> {DM_CLOSED}")
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        """Wait (up to `timeout`) for answers in progress to finish, before disconnecting."""
+        taken = 0
+        try:
+            async with asyncio.timeout(timeout):
+                for _ in range(WORK_IN_PROGRESS):
+                    await self.busy.acquire()
+                    taken += 1
+        except TimeoutError:
+            log.warning("Discord: stopped with work still in progress")
+        for _ in range(taken):
+            self.busy.release()
+
+    # -- the day's work -------------------------------------------------------------------------
+
+    async def run_due(self) -> None:
+        """Daily posts and reveals that are due (the scheduler takes this over later)."""
+        for reply in await self.quiz.due(PLATFORM):
+            guild = reply.meta.get("workspace_id", "")
+            place = Place(PLATFORM, guild, reply.channel or "")
+            await self.send([reply], Where(place, int(reply.user or 0)))
+
+    async def due_loop(self) -> None:
+        await self.client.wait_until_ready()
+        while not self.client.is_closed():
+            try:
+                await self.run_due()
+            except Exception as error:  # one bad round must not stop the next
+                log.error("due posts failed: %s: %s", type(error).__name__, error)
+            await asyncio.sleep(self.settings.due_seconds)
+
+
+def _parts(message: render.Message) -> dict[str, Any]:
+    """Keyword arguments for discord.py's send: only what the message has."""
+    parts: dict[str, Any] = {}
+    if message.content:
+        parts["content"] = message.content
+    if message.embeds:
+        parts["embeds"] = message.embeds
+    view = card_view(message.buttons)
+    if view is not None:
+        parts["view"] = view
+    return parts

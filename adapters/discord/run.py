@@ -1,0 +1,171 @@
+"""`mlquiz discord`: connect the sharded client, with the due-post loop; and `sync` commands.
+
+Discord gives a bot a daily budget of gateway logins (about 1,000, shared by all its shards and
+processes). A process that crashes and restarts in a tight loop would spend it and lock the bot
+out until the next day, so every start first waits: longer after each quick restart (recorded in
+a small file next to the default database), and until the budget resets when Discord says it
+is nearly spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+from pathlib import Path
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from platformdirs import user_data_dir
+
+from adapters.discord.app import DiscordAdapter
+from adapters.discord.commands import MlquizGroup
+from adapters.discord.settings import DiscordSettings
+from bot.engine import Quiz
+
+log = logging.getLogger(__name__)
+QUICK_RESTART = 600.0  # seconds: a start this soon after the previous one counts as a restart
+MAX_RESTART_WAIT = 600.0
+
+
+class DiscordRefused(Exception):
+    """Discord refused the bot (bad token, intents not granted): one line for the operator."""
+
+
+def configure_endpoints(settings: DiscordSettings) -> None:
+    """Point discord.py at another REST base and gateway (a stand-in), when configured."""
+    if settings.api_url:
+        discord.http.Route.BASE = settings.api_url.rstrip("/")
+    if settings.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def restart_delay(previous: list[float], now: float, base: float) -> float:
+    """How long to wait before connecting: doubles with each quick restart in a row."""
+    recent = [t for t in previous if now - t < QUICK_RESTART]
+    if not recent or base <= 0:
+        return 0.0
+    return min(base * 2.0 ** (len(recent) - 1), MAX_RESTART_WAIT)
+
+
+def budget_delay(remaining: int, total: int, reset_after: float, needed: int) -> float:
+    """Seconds to wait for Discord's login budget: until the reset when it is nearly spent.
+
+    A tenth of the budget is kept for restarts an operator makes on purpose.
+    """
+    if remaining - needed >= max(needed, total // 10):
+        return 0.0
+    return max(reset_after, 0.0)
+
+
+def starts_file() -> Path:
+    return Path(user_data_dir("mlquiz", appauthor=False)) / "discord-starts.json"
+
+
+def record_start(path: Path, now: float) -> list[float]:
+    """Add this start to the file; returns the starts before it (within the last hour)."""
+    previous: list[float] = []
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        previous = [float(t) for t in json.loads(path.read_text())]
+    previous = [t for t in previous if now - t < 3600]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([*previous, now]))
+    except OSError as error:
+        log.warning("could not record this start in %s: %s", path, error)
+    return previous
+
+
+def command_tree(client: discord.Client) -> app_commands.CommandTree[discord.Client]:
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    tree.add_command(MlquizGroup())
+    return tree
+
+
+async def sync(settings: DiscordSettings, guild_id: int | None) -> int:
+    """Register `/mlquiz` in one guild (instant, for development) or globally.
+
+    Returns how many subcommands Discord now knows.
+    """
+    configure_endpoints(settings)
+    assert settings.token is not None
+    client = discord.Client(intents=discord.Intents.none())
+    tree = command_tree(client)
+    async with client:
+        try:
+            await client.login(settings.token.get_secret_value())
+        except discord.LoginFailure as error:
+            raise DiscordRefused("Discord refused DISCORD_TOKEN; copy the bot token again "
+                                 "from the Developer Portal (Bot → Reset Token)") from error
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            tree.copy_global_to(guild=guild)
+        synced = await tree.sync(guild=guild)
+    return sum(len(command.options) for command in synced)
+
+
+async def _wait(seconds: float, stop: asyncio.Event, why: str) -> bool:
+    """Sleep unless stopped; True when stopped."""
+    if seconds <= 0:
+        return stop.is_set()
+    log.warning("Discord: waiting %.0f s before connecting (%s)", seconds, why)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
+
+
+async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | None = None,
+                starts: Path | None = None) -> None:
+    """Connect until `stop` is set (by default: SIGTERM or SIGINT)."""
+    configure_endpoints(settings)
+    assert settings.token is not None
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    previous = record_start(starts or starts_file(), time.time())
+    if await _wait(restart_delay(previous, time.time(), settings.restart_backoff), stop,
+                   f"restarted {len(previous)} time(s) in the last hour"):
+        return
+    adapter = DiscordAdapter(quiz, settings)
+    client = adapter.client
+    async with client:
+        try:
+            await client.login(settings.token.get_secret_value())
+        except discord.LoginFailure as error:
+            raise DiscordRefused("Discord refused DISCORD_TOKEN; copy the bot token again "
+                                 "from the Developer Portal (Bot → Reset Token)") from error
+        limits = await client.fetch_session_start_limits()
+        needed = len(settings.shard_ids or range(settings.shard_count or 1))
+        if await _wait(budget_delay(limits.remaining, limits.total, limits.reset_after / 1000,
+                                    needed), stop,
+                       f"only {limits.remaining} of {limits.total} daily logins are left"):
+            return
+        connection = asyncio.create_task(client.connect())
+        due = asyncio.create_task(adapter.due_loop())
+        stopped = asyncio.create_task(stop.wait())
+        log.info("Discord: connecting (shards %s of %s, thread answers %s)",
+                 settings.shard_ids or "all", settings.shard_count or "auto",
+                 "on" if settings.message_content else "off")
+        try:
+            await asyncio.wait({connection, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            due.cancel()
+            stopped.cancel()
+            await adapter.drain()
+            await client.close()
+        failure = connection.exception() if connection.done() and not connection.cancelled() \
+            else None
+        if isinstance(failure, discord.PrivilegedIntentsRequired):
+            raise DiscordRefused(
+                "Discord refused the message-content intent: switch on Message Content "
+                "Intent in the Developer Portal (Bot → Privileged Gateway Intents), or "
+                "unset MLQUIZ_DISCORD_MESSAGE_CONTENT") from failure
+        if failure is not None:
+            raise failure
+    log.info("Discord: stopped")

@@ -1,0 +1,285 @@
+"""The Discord adapter end to end: gateway events in, REST calls out, a whole day in a channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from bench.discord_standin import EPHEMERAL, GUILD_MEMBERS, MESSAGE_CONTENT, text_of
+from tests.discord.conftest import DiscordRig
+
+GOOD = ("K-fold cross-validation splits the data into k folds, trains on k-1 and validates on "
+        "the held-out fold, rotating so every fold is used once, then averages the scores. "
+        "For a sales forecast it leaks the future into training because folds ignore time "
+        "order, so the estimate is optimistic. Use a rolling-origin or expanding-window "
+        "split that always validates on later weeks; it costs data and gives fewer, noisier "
+        "folds.")
+THREADS = "POST /channels/{id}/messages/{id}/threads"
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """label → custom_id of the buttons on a message."""
+    return {c["label"]: c["custom_id"] for row in message.get("components", [])
+            for c in row["components"]}
+
+
+async def test_identify_asks_for_no_privileged_intent_unless_thread_answers_are_on(
+        rig: DiscordRig) -> None:
+    intents = int(rig.standin.identifies[0]["intents"])
+    assert intents & 1  # guilds
+    assert not intents & (MESSAGE_CONTENT | GUILD_MEMBERS)
+    assert rig.standin.identifies[0]["shard"] == [0, 1]
+
+
+async def test_thread_answers_need_and_request_the_message_content_intent(
+        content_rig: DiscordRig) -> None:
+    intents = int(content_rig.standin.identifies[0]["intents"])
+    assert intents & MESSAGE_CONTENT and intents & (1 << 9)  # content and guild messages
+
+
+async def test_a_command_is_deferred_privately_at_once_then_answered(rig: DiscordRig) -> None:
+    interaction = await rig.command(rig.ann, "help")
+    reply = (await rig.replies(interaction))[0]
+    callback = rig.standin.callbacks(interaction)[0].body
+    assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}  # thinking…, ephemeral
+    assert reply["flags"] & EPHEMERAL
+    assert "/mlquiz ask" in text_of(reply)
+    assert rig.standin.channel_messages() == []  # nothing public
+
+
+async def test_post_sends_the_card_with_buttons_opens_its_thread_once_and_confirms_privately(
+        rig: DiscordRig) -> None:
+    interaction = await rig.command(rig.admin, "post")
+    confirmation = (await rig.replies(interaction))[0]
+    await rig.standin.wait_for(lambda: bool(rig.standin.of(THREADS)))
+    posted = rig.standin.channel_messages(rig.channel)
+    assert len(posted) == 1
+    card = posted[0].body
+    assert card["allowed_mentions"] == {"parse": []}
+    embed = card["embeds"][0]
+    assert embed["title"].startswith("Question of the day")
+    assert {f["name"] for f in embed["fields"]} == {"Category", "Topic", "Difficulty"}
+    post_id = buttons(card)["Hint"].rsplit(":", 1)[1]
+    assert buttons(card) == {"Answer privately": f"mlquiz:answer:{post_id}",
+                             "Hint": f"mlquiz:hint:{post_id}",
+                             "How to answer": f"mlquiz:how:{post_id}"}
+    assert "Answer button" in embed["footer"]["text"]  # thread replies are not read here
+    thread = rig.standin.of(THREADS)[0]
+    message_id = rig.card()["id"]
+    assert thread.path.split("/")[4] == message_id and thread.body["auto_archive_duration"]
+    assert "won't post again today" in text_of(confirmation)
+    assert confirmation["flags"] & EPHEMERAL
+    again = await rig.command(rig.admin, "post")
+    assert "already posted" in text_of((await rig.replies(again))[0])
+    assert len(rig.standin.channel_messages(rig.channel)) == 1
+
+
+async def test_members_without_manage_server_cannot_use_admin_commands(rig: DiscordRig) -> None:
+    for command in ("post", "pause", "reveal", "schedule"):
+        interaction = await rig.command(rig.ann, command)
+        assert "is for admins" in text_of((await rig.replies(interaction))[0])
+    assert rig.standin.channel_messages() == []
+
+
+async def test_members_of_the_configured_admin_role_may_post(rig: DiscordRig) -> None:
+    role = rig.standin.role(rig.guild, "Quizmasters")
+    rig.adapter.settings.admin_role = "Quizmasters"
+    master = rig.standin.member(rig.guild, "Max", roles=(role,))
+    await rig.standin.dispatch("GUILD_ROLE_CREATE", {"guild_id": rig.guild.guild_id, "role": {
+        "id": role, "name": "Quizmasters", "color": 0, "hoist": False, "position": 1,
+        "permissions": "0", "managed": False, "mentionable": False, "flags": 0}})
+    interaction = await rig.command(master, "post")
+    await rig.replies(interaction)
+    assert len(rig.standin.channel_messages(rig.channel)) == 1
+
+
+async def test_hint_button_and_the_answer_form_give_private_feedback(rig: DiscordRig) -> None:
+    card = await rig.posted_card()
+    hint = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.cy, card, buttons(card)["Hint"]))
+    assert "Hint" in text_of((await rig.replies(hint))[0])
+    opened = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.cy, card, buttons(card)["Answer privately"]))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(opened)))
+    modal = rig.standin.callbacks(opened)[0].body
+    assert modal["type"] == 9  # a modal, as the first and only response
+    text_input = modal["data"]["components"][0]["component"]
+    assert text_input["max_length"] == 4000 and text_input["style"] == 2
+    submitted = await rig.standin.interact(rig.standin.modal_submit(
+        rig.guild, rig.channel, rig.cy, modal["data"], {"text": GOOD}))
+    feedback = (await rig.replies(submitted))[0]
+    assert rig.standin.callbacks(submitted)[0].body["data"]["flags"] == EPHEMERAL
+    assert feedback["flags"] & EPHEMERAL and "Feedback:" in text_of(feedback)
+    assert rig.standin.channel_messages() == []
+
+
+async def test_buttons_and_an_open_form_keep_working_after_a_restart(rig: DiscordRig) -> None:
+    card = await rig.posted_card()
+    opened = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.ann, card, buttons(card)["Answer privately"]))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(opened)))
+    form = rig.standin.callbacks(opened)[0].body["data"]
+    await rig.restart()
+    submitted = await rig.standin.interact(rig.standin.modal_submit(
+        rig.guild, rig.channel, rig.ann, form, {"text": GOOD}))
+    assert "Feedback:" in text_of((await rig.replies(submitted))[0])
+    how = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.bob, card, buttons(card)["How to answer"]))
+    assert "How to answer" in text_of((await rig.replies(how))[0])
+
+
+async def test_the_same_form_delivered_twice_is_recorded_once(rig: DiscordRig) -> None:
+    card = await rig.posted_card()
+    opened = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.ann, card, buttons(card)["Answer privately"]))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(opened)))
+    payload = rig.standin.modal_submit(rig.guild, rig.channel, rig.ann,
+                                       rig.standin.callbacks(opened)[0].body["data"],
+                                       {"text": GOOD})
+    first = await rig.standin.interact(payload)
+    await rig.replies(first)
+    await rig.standin.interact(payload)  # a replayed gateway event
+    await rig.standin.wait_for(lambda: bool(rig.standin.of(
+        "DELETE /webhooks/{id}/{token}/messages/@original")))  # no "thinking…" left behind
+    assert len(rig.standin.followups_to(first)) == 1
+    board = await rig.command(rig.ann, "me")
+    assert "Answers given: 1." in text_of((await rig.replies(board))[0])
+
+
+async def test_thread_replies_are_answers_marked_with_a_reaction_and_feedback_by_dm(
+        content_rig: DiscordRig) -> None:
+    rig = content_rig
+    card = await rig.posted_card()
+    assert "Answer in the thread" in card["embeds"][0]["footer"]["text"]
+    reply = await rig.standin.say(rig.guild, card["id"], rig.ann, GOOD)
+    await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(
+        rig.standin.dm_channel(rig.ann.user_id))))
+    reaction = [c for c in rig.standin.calls if c.method == "PUT" and "reactions" in c.path]
+    assert len(reaction) == 1 and reply["id"] in reaction[0].path
+    assert "✅" in reaction[0].path
+    dm = rig.standin.channel_messages(rig.standin.dm_channel(rig.ann.user_id))[0].body
+    assert "Feedback:" in text_of(dm)
+    assert rig.standin.channel_messages(card["id"]) == []  # nothing public in the thread
+    await rig.standin.deliver_again(reply)  # the gateway replays after a resume
+    await rig.standin.say(rig.guild, rig.channel, rig.bob, GOOD)  # not in a thread
+    other = await rig.standin.say(rig.guild, card["id"], rig.bob, "  ")
+    assert other["content"] == "  "
+    me = await rig.command(rig.admin, "help")
+    await rig.replies(me)
+    assert len([c for c in rig.standin.calls if "reactions" in c.path]) == 1
+    assert len(rig.standin.channel_messages(rig.standin.dm_channel(rig.ann.user_id))) == 1
+    assert rig.standin.channel_messages(rig.standin.dm_channel(rig.bob.user_id)) == []
+
+
+async def test_without_the_intent_thread_replies_are_left_alone(rig: DiscordRig) -> None:
+    card = await rig.posted_card()
+    await rig.standin.say(rig.guild, card["id"], rig.ann, GOOD)
+    done = await rig.command(rig.ann, "me")
+    await rig.replies(done)
+    assert not [c for c in rig.standin.calls if "reactions" in c.path]
+    assert rig.standin.of("POST /users/@me/channels") == []
+
+
+async def test_closed_dms_get_a_notice_in_the_thread_that_pings_no_one(
+        content_rig: DiscordRig) -> None:
+    rig = content_rig
+    card = await rig.posted_card()
+    rig.standin.fail_dm.add(rig.bob.user_id)
+    await rig.standin.say(rig.guild, card["id"], rig.bob, GOOD)
+    await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(card["id"])))
+    notice = rig.standin.channel_messages(card["id"])[0].body
+    assert "direct message" in notice["content"]
+    assert notice["allowed_mentions"] == {"parse": []}
+
+
+async def test_hostile_names_and_answers_can_neither_ping_nor_format(
+        content_rig: DiscordRig) -> None:
+    rig = content_rig
+    mallory = rig.standin.member(rig.guild, "@everyone **Mal**")
+    card = await rig.posted_card()
+    hostile = GOOD + " @here <@" + rig.admin.user_id + "> ||spoiler|| [x](https://evil.test)"
+    await rig.standin.say(rig.guild, card["id"], mallory, hostile)
+    await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(
+        rig.standin.dm_channel(mallory.user_id))))
+    reveal = await rig.command(rig.admin, "reveal")
+    await rig.replies(reveal)
+    await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(card["id"])))
+    board = await rig.command(rig.ann, "leaderboard", period="week")
+    await rig.replies(board)
+    for call in rig.standin.calls:
+        if call.method in ("POST", "PATCH") and isinstance(call.body, dict) and (
+                "embeds" in call.body or "content" in call.body):
+            assert call.body.get("allowed_mentions") == {"parse": []}, call.route
+            shown = json.dumps(call.body, ensure_ascii=False)
+            assert "@everyone" not in shown and "@here" not in shown
+            assert "**Mal**" not in shown
+
+
+async def test_a_whole_day_post_answers_feedback_reveal_leaderboard(
+        content_rig: DiscordRig) -> None:
+    rig = content_rig
+    card = await rig.posted_card()
+    await rig.standin.say(rig.guild, card["id"], rig.ann, GOOD)
+    await rig.standin.say(rig.guild, card["id"], rig.bob, "Not sure, maybe use more folds?")
+    await rig.standin.wait_for(lambda: len([
+        c for c in rig.standin.calls if "reactions" in c.path]) == 2)
+    await rig.restart()  # a deploy between the answers: the thread and buttons still work
+    opened = await rig.standin.interact(rig.standin.button(
+        rig.guild, rig.cy, card, buttons(card)["Answer privately"]))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(opened)))
+    cy = await rig.standin.interact(rig.standin.modal_submit(
+        rig.guild, rig.channel, rig.cy, rig.standin.callbacks(opened)[0].body["data"],
+        {"text": GOOD + " Also watch for leakage in feature engineering."}))
+    assert "Feedback:" in text_of((await rig.replies(cy))[0])
+    rig.clock.advance(hours=9)  # past the reveal
+    await rig.adapter.run_due()
+    reveal = rig.standin.channel_messages(card["id"])
+    assert len(reveal) >= 1
+    shown = "\n".join(text_of(r.body) for r in reveal)
+    assert "What the interviewer was really asking" in shown
+    assert "Ann" in shown and "Cy" in shown and "3 answers" in shown
+    await rig.adapter.run_due()
+    assert len(rig.standin.channel_messages(card["id"])) == len(reveal)  # revealed once
+    board = await rig.command(rig.bob, "leaderboard")
+    assert "Ann" in text_of((await rig.replies(board))[0])
+
+
+async def test_the_schedule_runs_the_daily_post_with_its_thread(rig: DiscordRig) -> None:
+    done = await rig.command(rig.admin, "schedule", time="10:00", timezone="Asia/Kolkata",
+                             days="mon-fri")
+    assert "10:00" in text_of((await rig.replies(done))[0])
+    rig.clock.now = dt.datetime(2026, 3, 3, 4, 35, tzinfo=dt.UTC)  # Tue 10:05 in Kolkata
+    await rig.adapter.run_due()
+    await rig.adapter.run_due()
+    posted = rig.standin.channel_messages(rig.channel)
+    assert len(posted) == 1 and len(rig.standin.of(THREADS)) == 1
+
+
+async def test_autocomplete_offers_topics_and_time_zones(rig: DiscordRig) -> None:
+    zones = await rig.standin.interact(rig.standin.autocomplete(
+        rig.guild, rig.channel, rig.ann, "schedule", "timezone", "kolk"))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(zones)))
+    offered = rig.standin.callbacks(zones)[0].body
+    assert offered["type"] == 8
+    assert {"name": "Asia/Kolkata", "value": "Asia/Kolkata"} in offered["data"]["choices"]
+    topics = await rig.standin.interact(rig.standin.autocomplete(
+        rig.guild, rig.channel, rig.ann, "ask", "topic", "valid"))
+    await rig.standin.wait_for(lambda: bool(rig.standin.callbacks(topics)))
+    values = [c["value"] for c in rig.standin.callbacks(topics)[0].body["data"]["choices"]]
+    assert values and all(len(values) <= 25 for _ in values)
+    assert any("validation" in v for v in values)
+
+
+async def test_ask_with_choices_gives_a_private_practice_card(rig: DiscordRig) -> None:
+    interaction = await rig.command(rig.bob, "ask", category="scenario", difficulty="medium")
+    card = (await rig.replies(interaction))[0]
+    assert card["flags"] & EPHEMERAL
+    assert card["embeds"][0]["fields"][0]["value"] == "scenario"
+    assert rig.standin.channel_messages() == []
+
+
+async def test_a_malformed_command_gets_the_parsers_friendly_message(rig: DiscordRig) -> None:
+    interaction = await rig.command(rig.admin, "schedule", time="25:99", timezone="Mars/Base")
+    message = text_of((await rig.replies(interaction))[0])
+    assert "is not a time" in message and "Traceback" not in message
