@@ -172,9 +172,9 @@ class DiscordStandIn:
 
     # -- set-up ---------------------------------------------------------------------------------
 
-    def guild(self, name: str = "Study group", channels: tuple[str, ...] = ("general",)
-              ) -> Guild:
-        guild_id = self.snowflake()
+    def guild(self, name: str = "Study group", channels: tuple[str, ...] = ("general",),
+              guild_id: str | None = None) -> Guild:
+        guild_id = guild_id or self.snowflake()
         owner = Member(self.snowflake(), "Owner", permissions=(1 << 41) - 1)
         guild = Guild(guild_id, name, owner.user_id,
                       {self.snowflake(): channel for channel in channels},

@@ -2,9 +2,9 @@
 
 Discord allows 2,000 characters of content, 4,096 in an embed description, 256 in a title,
 25 fields of 1,024, 2,048 in a footer, 6,000 across all embeds of a message and 10 embeds a
-message. Every piece of text is markdown-escaped, and mention syntax in user text is broken,
-so an answer or a name can neither format nor ping; the client also sends every message with
-`AllowedMentions.none()`.
+message. User text (answers, names) is markdown-escaped, and mention syntax is broken everywhere, so
+an answer or a name can neither format, link nor ping; our own questions keep their markdown
+(inline code). The client also sends every message with `AllowedMentions.none()`.
 """
 
 from __future__ import annotations
@@ -55,14 +55,23 @@ class Message:
 
 
 def escape(text: str) -> str:
-    """Markdown off and mentions broken: the text shows exactly as typed and pings no one."""
-    return escape_mentions(escape_markdown(neutralize_mentions(text)))
+    """Markdown off and mentions broken: the text shows exactly as typed and pings no one.
+
+    Brackets are escaped too, so no text can become a masked link (`[label](url)`).
+    """
+    text = escape_markdown(neutralize_mentions(text))
+    return escape_mentions(text.replace("[", "\\[").replace("]", "\\]"))
+
+
+def trusted(text: str) -> str:
+    """Our own words (questions, model answers): their markdown stays, mentions never ping."""
+    return escape_mentions(neutralize_mentions(text))
 
 
 def inline(parts: Inline) -> str:
     out = []
     for span in parts:
-        text = escape(span.text)
+        text = escape(span.text) if span.style == "user" else trusted(span.text)
         if span.style == "bold" and text.strip():
             out.append(f"**{text.strip()}**" + (" " if text.endswith(" ") else ""))
         elif span.style == "italic" and text.strip():
@@ -126,10 +135,11 @@ def embeds(reply: Reply) -> list[discord.Embed]:
         elif isinstance(item, Heading):
             texts.append(f"**{escape(item.text)}**")
         elif isinstance(item, Fields):
-            fields += [(_clip(k, FIELD_NAME_LIMIT), _clip(escape(v), FIELD_VALUE_LIMIT))
+            fields += [(_clip(escape(k), FIELD_NAME_LIMIT), _clip(escape(v), FIELD_VALUE_LIMIT))
                        for k, v in item.items]
         elif isinstance(item, Note):
-            notes.append(neutralize_mentions(inline_plain(item.spans)))
+            # Footers show no markdown and never mention; the syntax is broken all the same.
+            notes.append(escape_mentions(neutralize_mentions(inline_plain(item.spans))))
         elif isinstance(item, Buttons):
             continue
         else:

@@ -94,7 +94,7 @@ async def sync(settings: DiscordSettings, guild_id: int | None) -> int:
     """
     configure_endpoints(settings)
     assert settings.token is not None
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=discord.Intents(guilds=True))  # it never connects
     tree = command_tree(client)
     async with client:
         try:
