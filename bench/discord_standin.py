@@ -166,6 +166,7 @@ class DiscordStandIn:
         self.interactions: dict[str, Json] = {}  # id → what was sent
         self._originals: dict[str, Json] = {}  # interaction token → its original response
         self._pending: set[asyncio.Future[Any]] = set()
+        self._responses: dict[str, asyncio.Future[float]] = {}
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -198,7 +199,7 @@ class DiscordStandIn:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API + "/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -270,9 +271,18 @@ class DiscordStandIn:
         if not path.startswith(("/interactions/", "/webhooks/")) \
                 and request.headers.get("Authorization") != f"Bot {self.token}":
             return self._json({"message": "401: Unauthorized", "code": 0}, 401)
+        if interaction is not None and interaction in self.responded:
+            # An interaction takes one initial response; Discord refuses a second.
+            self.calls.append(Call("REFUSED " + call.method, path, call.query, body, call.at))
+            self._changed.set()
+            return self._json({"message": "Interaction has already been acknowledged.",
+                               "code": 40060}, 400)
         self.calls.append(call)
         if interaction is not None:
-            self.responded.setdefault(interaction, call.at)
+            self.responded[interaction] = call.at
+            waiter = self._responses.pop(interaction, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(call.at)
         try:
             result, status = self._route(call)
         finally:
@@ -566,6 +576,14 @@ class DiscordStandIn:
     def dm_channel(self, user_id: str) -> str:
         """The id of the bot's direct-message channel with a member."""
         return self._dm_id(user_id)
+
+    async def interact_and_wait(self, payload: Json, timeout: float = 30.0) -> float:
+        """Send an interaction; returns seconds until the bot's initial response arrived."""
+        waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._responses[str(payload["id"])] = waiter
+        await self.interact(payload)
+        answered = await asyncio.wait_for(waiter, timeout)
+        return answered - self.sent_at[str(payload["id"])]
 
     async def say(self, guild: Guild, channel_id: str, member: Member, content: str) -> Json:
         """A member writes a message (in a channel or a thread); returns the message payload."""

@@ -328,8 +328,30 @@ def bench_slack(quick: bool) -> list[Result]:
     ]
 
 
+def bench_discord(quick: bool) -> list[Result]:
+    """Members answering one post through the answer form: responses, throughput, no loss."""
+    from bench import discord
+
+    data = discord.measure(quick)
+    members = int(data["members"])
+    intact = data["recorded"] == members and data["feedback_messages"] == members
+    return [
+        Result("discord", "interaction response p99", float(data["ack_p99_ms"]), "ms",
+               "< 100 ms", float(data["ack_p99_ms"]) < 100,
+               f"p50 {float(data['ack_p50_ms']):.1f} ms, form submissions from {members} "
+               f"members, {data['in_flight']} in flight; opening the form p99 "
+               f"{float(data['open_p99_ms']):.1f} ms"),
+        Result("discord", "answers graded and recorded", float(data["answers_per_second"]),
+               "answers/s", "", None, "submission to private feedback, grading included"),
+        Result("discord", "answers lost or doubled",
+               float(abs(int(data["recorded"]) - members)), "answers", "0", intact,
+               f"{data['recorded']} recorded, {data['feedback_messages']} feedback messages "
+               f"for {members} answers (and 100 submissions delivered twice)"),
+    ]
+
+
 def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
-         sandbox: bool = True, slack: bool = True) -> int:
+         sandbox: bool = True, slack: bool = True, discord: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -347,6 +369,8 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
         results += bench_sandbox(quick)
     if slack:
         results += bench_slack(quick)
+    if discord:
+        results += bench_discord(quick)
     table = io.StringIO()
     table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
     for r in results:

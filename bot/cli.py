@@ -340,7 +340,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     status: int = bench_main(args.output, args.quick, args.stores, live=not args.no_live,
                              grading=not args.no_grading, sandbox=not args.no_sandbox,
-                             slack=not args.no_slack)
+                             slack=not args.no_slack, discord=not args.no_discord)
     return status
 
 
@@ -405,6 +405,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-grading", action="store_true", help="skip the grader calibration")
     bench.add_argument("--no-sandbox", action="store_true", help="skip the sandbox benchmarks")
     bench.add_argument("--no-slack", action="store_true", help="skip the Slack benchmark")
+    bench.add_argument("--no-discord", action="store_true", help="skip the Discord benchmark")
     bench.set_defaults(func=cmd_bench)
     return root
 

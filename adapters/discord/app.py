@@ -127,8 +127,24 @@ class DiscordAdapter:
 
     # -- interactions ---------------------------------------------------------------------------
 
+    @staticmethod
+    async def acknowledge(interaction: discord.Interaction[Any]) -> bool:
+        """Defer privately ("thinking…"); False when Discord refuses.
+
+        Discord refuses an interaction already answered, or one older than 3 seconds; nothing
+        more can be sent for it then.
+        """
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as error:
+            log.warning("could not acknowledge interaction %s: %s %s", interaction.id,
+                        error.status, error.text[:200])
+            return False
+        return True
+
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not await self.acknowledge(interaction):
+            return
         where = self.where(interaction)
         event = Command(f"cmd:{interaction.id}", self.actor(interaction.user,
                         interaction.permissions), where.place, text)
@@ -139,9 +155,14 @@ class DiscordAdapter:
     async def on_button(self, interaction: discord.Interaction[Any], action: str,
                         value: str) -> None:
         if action == "answer":
-            await interaction.response.send_modal(answer_form(value, "Your answer"))
+            try:
+                await interaction.response.send_modal(answer_form(value, "Your answer"))
+            except discord.HTTPException as error:
+                log.warning("could not open the answer form: %s %s", error.status,
+                            error.text[:200])
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not await self.acknowledge(interaction):
+            return
         where = self.where(interaction)
         event = Action(f"act:{interaction.id}", self.actor(interaction.user), where.place,
                        f"mlquiz:{action}", value)
@@ -153,9 +174,8 @@ class DiscordAdapter:
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         submitted = form_submission(dict(interaction.data or {}))
-        if submitted is None:
+        if submitted is None or not await self.acknowledge(interaction):
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         post, text = submitted
         where = self.where(interaction)
         answer = Answer(f"form:{interaction.id}", self.actor(interaction.user), where.place,
