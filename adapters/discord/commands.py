@@ -76,7 +76,9 @@ class MlquizGroup(app_commands.Group):
     """
 
     def __init__(self) -> None:
-        super().__init__(name="mlquiz", description="Daily ML interview practice")
+        # Questions belong to a server's channels: the commands are not offered in DMs.
+        super().__init__(name="mlquiz", description="Daily ML interview practice",
+                         guild_only=True)
 
     async def _run(self, interaction: discord.Interaction[Any], *words: str | None) -> None:
         handler: CommandHandler = interaction.client.adapter

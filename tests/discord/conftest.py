@@ -126,15 +126,18 @@ async def make_rig(quiz: Quiz, clock: FakeClock, message_content: bool,
                       bot=bot, message_content=message_content, bots=[bot])
 
 
+async def close_rig(rig: DiscordRig) -> None:
+    for bot in rig.bots:
+        await bot.stop()
+    await rig.standin.stop()
+    rig.quiz.close()
+
+
 @pytest.fixture
 async def rig(sqlite_engine: QuizEngine, clock: FakeClock) -> AsyncIterator[DiscordRig]:
-    quiz = Quiz(sqlite_engine)
-    made = await make_rig(quiz, clock, message_content=False, privileged=0)
+    made = await make_rig(Quiz(sqlite_engine), clock, message_content=False, privileged=0)
     yield made
-    for bot in made.bots:
-        await bot.stop()
-    await made.standin.stop()
-    quiz.close()
+    await close_rig(made)
 
 
 @pytest.fixture
@@ -143,10 +146,7 @@ async def content_rig(sqlite_engine: QuizEngine, clock: FakeClock
     """The operator enabled thread answers (and the portal granted the intent)."""
     from bench.discord_standin import MESSAGE_CONTENT
 
-    quiz = Quiz(sqlite_engine)
-    made = await make_rig(quiz, clock, message_content=True, privileged=MESSAGE_CONTENT)
+    made = await make_rig(Quiz(sqlite_engine), clock, message_content=True,
+                          privileged=MESSAGE_CONTENT)
     yield made
-    for bot in made.bots:
-        await bot.stop()
-    await made.standin.stop()
-    quiz.close()
+    await close_rig(made)

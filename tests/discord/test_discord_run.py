@@ -42,6 +42,7 @@ async def test_sync_registers_every_subcommand_with_choices_and_autocomplete(
     count = await sync(settings_for(standin), int(guild.guild_id))
     [command] = standin.commands[guild.guild_id]
     assert command["name"] == "mlquiz" and count == len(USAGE)
+    assert command["dm_permission"] is False  # questions live in servers' channels
     subcommands = {o["name"]: o for o in command["options"]}
     assert set(subcommands) == set(USAGE)
     ask = {o["name"]: o for o in subcommands["ask"]["options"]}
