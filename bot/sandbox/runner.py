@@ -449,7 +449,11 @@ class Sandbox:
                            stderr=err.text(), wall_ms=wall_ms, cpu_ms=cpu_ms,
                            max_rss_kb=max_rss_kb, records=records)
         self._classify(result, timed_out, flooded)
-        if group is not None and result.status in ("killed", "error") and group.out_of_memory():
+        # At its memory ceiling a program can spend its CPU time in the kernel's reclaim
+        # before the OOM killer comes: that is running out of memory, not a slow program.
+        pressed = max_rss_kb >= s.memory_mb * 1024 * 0.9
+        if group is not None and (result.status in ("killed", "error") or (
+                result.status == "cpu_limit" and pressed)) and group.out_of_memory():
             result.status = "memory_limit"
             result.limit = LIMIT_WORDS["memory_limit"].format(memory=s.memory_mb)
         return result
