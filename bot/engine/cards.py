@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,11 +20,13 @@ from bot.render import (
     Heading,
     Note,
     Reply,
+    Span,
     Text,
     Visibility,
     bold,
     code,
     italic,
+    mention,
     spans,
     user_text,
 )
@@ -232,3 +235,48 @@ def help_card(is_admin: bool) -> Reply:
     if not is_admin:
         blocks.append(Note(spans("Admin commands are for the admins of this workspace or server.")))
     return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")
+
+
+def digest(*, channel: str, week_of: dt.date, top: Sequence[tuple[str, int]],
+           streaks: Sequence[tuple[str, int]], weakest: tuple[str, float] | None) -> Reply:
+    """The weekly digest: the week's top members, the longest streaks, the weakest topic."""
+    title = f"Week of {week_of:%d %b} in review"
+    blocks: list[Block] = [Heading(title)]
+    if top:
+        medal = {1: "🥇", 2: "🥈", 3: "🥉"}
+        blocks += [Text(spans(bold("Top of the week"))), Bullets(tuple(
+            spans(f"{medal[i]} ", user_text(name), f" — {points} pts")
+            for i, (name, points) in enumerate(top, 1)))]
+    else:
+        blocks.append(Text(spans("Nobody scored last week. Today's question is a fresh start!")))
+    if streaks:
+        blocks += [Text(spans(bold("Longest streaks"))), Bullets(tuple(
+            spans(user_text(name), f" — {days} days in a row") for name, days in streaks))]
+    if weakest is not None:
+        topic, score = weakest
+        blocks.append(Text(spans(bold("The group's weakest topic: "), topic,
+                                 f" (average score {score:.0%}). Try ",
+                                 code("/mlquiz ask"), " with that topic for practice.")))
+    return Reply(kind="digest", blocks=tuple(blocks), visibility=Visibility.CHANNEL,
+                 channel=channel, summary=title)
+
+
+def reminder(*, post_id: int, channel: str, thread_ref: str | None, left: dt.timedelta,
+             answered: int, waiting: Sequence[tuple[str, str]]) -> Reply:
+    """Before the reveal, in the thread: how long is left, and who of the regulars is missing."""
+    hours = max(1, round(left.total_seconds() / 3600))
+    when = f"about {hours} hour{'s' if hours != 1 else ''}"
+    blocks: list[Block] = [Text(spans(
+        "⏰ ", bold(f"Reveal in {when}."),
+        f" {answered} answer{'s' if answered != 1 else ''} so far."))]
+    if waiting:
+        names: list[Span] = []
+        for index, (user_id, name) in enumerate(waiting):
+            if index:
+                names.append(Span(", "))
+            names.append(mention(user_id, name))
+        blocks.append(Text(spans("Still time for ", *names,
+                                 ": answer in the thread or with Answer privately.")))
+    return Reply(kind="reminder", blocks=tuple(blocks), visibility=Visibility.THREAD,
+                 channel=channel, post_id=post_id, thread_ref=thread_ref,
+                 summary=f"Reveal in {when}")

@@ -18,9 +18,10 @@ from bot.config import Settings
 from bot.engine import cards, commands, timing
 from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
 from bot.engine.events import Action, Answer, Command, Place
+from bot.engine.posting import Posting
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
-from bot.grading import Band, Grade, Grader
+from bot.grading import Grade, Grader
 from bot.grading.code import code_grade
 from bot.render import Reply, Visibility, clean_text
 from bot.sandbox.chat import NO_CODE, extract_code
@@ -29,11 +30,10 @@ from bot.sandbox.service import CodeRuns
 from bot.sandbox.view import Unavailable
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
-from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User, Workspace
+from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
-DELIVERY_MEMORY = dt.timedelta(days=2)
 
 
 class QuizEngine:
@@ -48,6 +48,10 @@ class QuizEngine:
         self.clock = clock
         self.runner = runner
         self.directory = Directory()
+        # The clock is read through the engine, so a clock swapped in later (the console's
+        # simulated time) is the one posting sees too.
+        self.posting = Posting(db, bank, settings, lambda: self.clock(), self.directory,
+                               self._excluded, self._prepare)
 
     @property
     def code_runs(self) -> bool:
@@ -68,6 +72,11 @@ class QuizEngine:
 
     def _excluded(self) -> tuple[Category, ...]:
         return () if self.code_runs else (Category.CODING,)
+
+    def _prepare(self, question_id: str) -> None:
+        question = self.bank.get(question_id)
+        if self.runner is not None and question is not None:
+            self.runner.prepare(question)
 
     def _schedule(self, session: Session, channel: ChannelRef, now: dt.datetime) -> Schedule:
         return schedule_of(session, channel.id) or default_schedule(channel.id, self.settings, now)
@@ -109,120 +118,40 @@ class QuizEngine:
                     schedule.timezone = timezone
                 session.add(schedule)
 
-    def post_daily(self, place: Place, *, manual: bool = False) -> list[Reply]:
-        """Claim today's post for the channel and return the card to send (once a day)."""
-        now = self.clock()
-        with self.db.transaction() as session:
-            channel = self.directory.channel(session, place, now)
-            schedule = self._schedule(session, channel, now)
-            tz = timing.zone_or_utc(schedule.timezone)
-            day = now.astimezone(tz).date()
-            existing = session.scalars(sa.select(Post).where(
-                Post.channel_id == channel.id, Post.local_date == day)).one_or_none()
-            if existing is not None:
-                return [cards.info(f"Today's question ({day:%a %d %b}) is already posted here. "
-                                   "Use `/mlquiz today` to see it again.")] if manual else []
-            history = list(session.scalars(sa.select(Post.question_id).where(
-                Post.channel_id == channel.id, Post.kind == "daily").order_by(Post.id)))
-            pool = eligible_questions(self.bank, schedule.categories, schedule.difficulty,
-                                      self._excluded())
-            question = choose_question(pool, history, schedule.categories,
-                                       f"{channel.id}:{day.isoformat()}")
-            if question is None:
-                return [cards.error("No question in the bank matches this channel's mix and "
-                                    "difficulty. An admin can widen it with `/mlquiz schedule`.")]
-            post = Post(channel_id=channel.id, question_id=question.id, kind="daily",
-                        local_date=day, state="posted", claimed_at=now, posted_at=now,
-                        reveal_at=now + dt.timedelta(minutes=schedule.reveal_after_minutes))
-            try:
-                with session.begin_nested():
-                    session.add(post)
-            except IntegrityError:  # another replica claimed the same day first
-                return []
-            session.flush()
-            reveal_local = post.reveal_at.astimezone(tz) if post.reveal_at else None
-            footer = f"{cards.THREAD_OR_PRIVATE}; first answers score."
-            if reveal_local is not None:
-                footer += f" Reveal at {reveal_local:%H:%M} ({schedule.timezone})."
-            card = cards.question_card(question, post_id=post.id,
-                                       title=f"Question of the day — {day:%a %d %b}",
-                                       visibility=Visibility.CHANNEL, channel=place.channel_id,
-                                       footer=footer)
-        if self.runner is not None:
-            self.runner.prepare(question)
-        replies = [card]
-        if manual:
-            replies.append(cards.info("Posted today's question. It won't post again today."))
-        return replies
+    def post_daily(self, place: Place, *, manual: bool = False, replica: str = ""
+                   ) -> list[Reply]:
+        """Claim today's card for the channel now (`/mlquiz post`, the console's start)."""
+        return self.posting.post_now(place, replica, manual=manual)
+
+    def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
+        """A channel's scheduled post (its cron job): once per local day, within grace."""
+        return self.posting.post_scheduled(channel_id, replica)
 
     def mark_posted(self, post_id: int, message_ref: str) -> None:
         """Remember the platform's reference of a sent card, so thread replies find it."""
-        with self.db.transaction() as session:
-            post = session.get(Post, post_id)
-            if post is not None:
-                post.message_ref = message_ref[:128]
-                post.posted_at = post.posted_at or self.clock()
+        self.posting.mark_posted(post_id, message_ref)
+
+    def mark_sent(self, send_id: int, message_ref: str) -> None:
+        self.posting.mark_sent(send_id, message_ref)
+
+    def send_failed(self, reply: Reply, permanent: bool) -> None:
+        """The platform refused a scheduled message (see Posting.send_failed)."""
+        send = reply.meta.get("send_id", "")
+        if reply.kind == "question" and reply.post_id is not None:
+            self.posting.send_failed(post_id=reply.post_id, permanent=permanent)
+        elif send.isdigit():
+            self.posting.send_failed(send_id=int(send), permanent=permanent)
 
     def reveal_post(self, post_id: int) -> list[Reply]:
-        now = self.clock()
-        with self.db.transaction() as session:
-            post = session.get(Post, post_id, with_for_update=True)
-            if post is None or post.state == "revealed":
-                return []
-            question = self._question(post)
-            channel = session.get(Channel, post.channel_id)
-            if question is None or channel is None:
-                log.error("post %s refers to a missing question or channel", post_id)
-                return []
-            post.state, post.revealed_at = "revealed", now
-            rows = session.execute(
-                sa.select(User.display_name, User.opted_out, AnswerRow.points, AnswerRow.score)
-                .join(User, User.id == AnswerRow.user_id)
-                .where(AnswerRow.post_id == post.id, AnswerRow.scoring_slot == 1)
-                .order_by(AnswerRow.points.desc(), AnswerRow.created_at, AnswerRow.id)).all()
-            top = [cards.TopAnswer(name, points, Band.of(score or 0.0))
-                   for name, opted_out, points, score in rows if not opted_out][:3]
-            solid = sum(1 for row in rows if Band.of(row.score or 0.0) is Band.SOLID)
-            return [cards.reveal(question, post_id=post.id, channel=channel.external_id,
-                                 thread_ref=post.message_ref, top=top, answered=len(rows),
-                                 solid=solid)]
+        return self.posting.reveal(post_id)
 
-    def due(self, platform: str) -> list[Reply]:
-        """Daily posts and reveals that are due now for every channel of this platform.
+    def due(self, platform: str, replica: str = "") -> list[Reply]:
+        """Everything scheduled that is due now.
 
-        A post missed within the grace window (6 hours) is caught up once; older ones are
-        skipped. The scheduler issue replaces this polling with per-channel cron jobs.
+        Catch-up posts, retried claims, reveals, digests and reminders; the scheduler runs it
+        at start and every minute, the console on demand.
         """
-        now = self.clock()
-        replies: list[Reply] = []
-        with self.db.transaction() as session:
-            rows = session.execute(
-                sa.select(Schedule, Channel.external_id, Workspace.external_id)
-                .join(Channel, Channel.id == Schedule.channel_id)
-                .join(Workspace, Workspace.id == Channel.workspace_id)
-                .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
-            reveals = session.execute(
-                sa.select(Post.id, Workspace.external_id).select_from(Post)
-                .join(Channel, Channel.id == Post.channel_id)
-                .join(Workspace, Workspace.id == Channel.workspace_id).where(
-                Workspace.platform == platform, Post.state == "posted",
-                Post.reveal_at <= now)).all()
-            # Platforms retry within minutes; two days of delivery ids is plenty.
-            session.execute(sa.delete(Delivery).where(
-                Delivery.created_at < now - DELIVERY_MEMORY))
-        for schedule, channel_ext, workspace_ext in rows:
-            tz = timing.zone_or_utc(schedule.timezone)
-            day = now.astimezone(tz).date()
-            at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
-            if not schedule.weekdays >> day.weekday() & 1:
-                continue
-            due_at = timing.post_datetime(day, at, tz)
-            if due_at <= now < due_at + dt.timedelta(hours=6):
-                replies += _in_workspace(
-                self.post_daily(Place(platform, workspace_ext, channel_ext)), workspace_ext)
-        for post_id, workspace_ext in reveals:
-            replies += _in_workspace(self.reveal_post(post_id), workspace_ext)
-        return replies
+        return self.posting.sweep(platform, replica)
 
     # ---- answers -------------------------------------------------------------------------
     def _find_post(self, session: Session, channel: ChannelRef, user_id: int | None,
@@ -636,13 +565,6 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
             *board, Tally.hidden.is_(False), Tally.points > mine.points)) or 0
         you = cards.BoardRow(above + 1, "", mine.points, mine.answers, True)
     return result, you
-
-
-def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
-    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
-    for reply in replies:
-        reply.meta["workspace_id"] = workspace
-    return replies
 
 
 def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:

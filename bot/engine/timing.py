@@ -131,6 +131,19 @@ def next_post_times(at: dt.time, weekdays: int, tz: dt.tzinfo, after: dt.datetim
     return times
 
 
+def latest_post_time(at: dt.time, weekdays: int, tz: dt.tzinfo, now: dt.datetime
+                     ) -> dt.datetime | None:
+    """The most recent post instant at or before `now` (None if no weekday is chosen)."""
+    day = local_date(now, tz)
+    for _ in range(8):
+        if weekdays >> day.weekday() & 1:
+            instant = post_datetime(day, at, tz)
+            if instant <= now:
+                return instant
+        day -= dt.timedelta(days=1)
+    return None
+
+
 def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 

@@ -19,6 +19,7 @@ from bot.render.reply import (
     bold,
     code,
     italic,
+    mention,
     spans,
     user_text,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "clean_text",
     "code",
     "italic",
+    "mention",
     "neutralize_mentions",
     "render_plain",
     "spans",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-Style = Literal["plain", "bold", "italic", "code", "user"]
+Style = Literal["plain", "bold", "italic", "code", "user", "mention"]
 
 
 class Visibility(StrEnum):
@@ -22,8 +22,15 @@ class Visibility(StrEnum):
 
 @dataclass(frozen=True)
 class Span:
+    """Inline text.
+
+    A `mention` span names a member (`text`) by their platform id (`ref`): the one span an
+    adapter may turn into a ping, on purpose.
+    """
+
     text: str
     style: Style = "plain"
+    ref: str = ""
 
 
 Inline = tuple[Span, ...]
@@ -48,6 +55,10 @@ def code(text: str) -> Span:
 
 def user_text(text: str) -> Span:
     return Span(text, "user")
+
+
+def mention(user_id: str, name: str) -> Span:
+    return Span(name, "mention", user_id)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def inline_plain(parts: Inline) -> str:
             out.append(f"`{span.text}`")
         elif span.style == "user":
             out.append(neutralize_mentions(span.text))
+        elif span.style == "mention":
+            out.append("@" + neutralize_mentions(span.text))
         else:
             out.append(span.text)
     return "".join(out)

@@ -83,6 +83,11 @@ class Schedule(Base):
     reveal_after_minutes: Mapped[int] = mapped_column(sa.Integer)
     paused: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # A post missed while the bot was down is caught up within this many minutes, else skipped.
+    grace_minutes: Mapped[int] = mapped_column(sa.Integer, default=360, server_default="360")
+    reveal_time: Mapped[str | None] = mapped_column(sa.String(5))  # fixed local reveal "HH:MM"
+    digest_weekday: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 0 = Monday; None: off
+    remind_before_minutes: Mapped[int | None] = mapped_column(sa.Integer)  # None: no reminder
 
 
 class User(Base):
@@ -124,6 +129,31 @@ class Post(Base):
     reveal_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     message_ref: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    # A claim is held until lease_until; a claimed post not sent by then is claimed again.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+
+
+class Send(Base):
+    """A scheduled message other than the daily card: a weekly digest or a reminder.
+
+    Claimed once per channel and key, like a post.
+    """
+
+    __tablename__ = "sends"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # digest | reminder
+    key: Mapped[str] = mapped_column(sa.String(32))  # the week ("2026-W10") or the post id
+    state: Mapped[str] = mapped_column(sa.String(10))  # claimed | sent | failed
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    message_ref: Mapped[str | None] = mapped_column(sa.String(128))
 
 
 class Answer(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 
 from bot.engine import Actor, Answer, Command, Place, QuizEngine
-from bot.render import Reply, render_plain
+from bot.render import Reply, Visibility, render_plain
 
 PLACE = Place("test", "w1", "c1", "Workspace", "general")
 ADMIN = Actor("admin", "Ada Admin", is_admin=True)
@@ -20,7 +20,13 @@ def delivery() -> str:
 
 def command(engine: QuizEngine, text: str, actor: Actor = ADMIN, place: Place = PLACE
             ) -> list[Reply]:
-    return engine.command(Command(delivery(), actor, place, text))
+    """Run a command; a card it posts is reported sent, as an adapter does once it is out."""
+    replies = engine.command(Command(delivery(), actor, place, text))
+    for reply in replies:
+        if reply.kind == "question" and reply.visibility is Visibility.CHANNEL \
+                and reply.post_id is not None:
+            engine.mark_posted(reply.post_id, f"msg-{reply.post_id}")
+    return replies
 
 
 def answer(engine: QuizEngine, text: str, actor: Actor, place: Place = PLACE,

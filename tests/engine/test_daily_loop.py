@@ -188,6 +188,8 @@ def test_due_posts_reveals_and_forgets_old_deliveries(engine: QuizEngine,
     posted = engine.due("test")
     assert [r.kind for r in posted] == ["question"]
     assert engine.due("test") == []  # claimed: never twice
+    assert posted[0].post_id is not None
+    engine.mark_posted(posted[0].post_id, "sent-1")  # what the adapter does once it is sent
     clock.advance(hours=2)
     assert [r.kind for r in engine.due("test")] == ["reveal"]
     clock.advance(days=3, hours=6)  # more than the 6-hour grace window after Thursday 09:00

@@ -1,0 +1,518 @@
+"""Scheduled sending: daily cards, reveals, weekly digests and reminders, each exactly once.
+
+Every scheduled message is claimed in the database before it is sent: a daily card on
+`(channel, local date)` (the `posts` row), a digest on `(channel, week)` and a reminder on
+`(channel, post)` (`sends` rows). A claim holds a lease; the claimant sends, then records the
+platform's message reference, which completes it. A claim whose sender died is claimed again
+once its lease has expired, marked `reconcile` so the adapter first looks for a message it may
+have sent before dying; after three attempts it is given up and logged. Any number of
+processes may run the same jobs at once: the unique keys and conditional updates let exactly
+one of them send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.bank import Bank, Category, topic_label
+from bot.config import Settings
+from bot.engine import cards, timing
+from bot.engine.directory import Directory, default_schedule, schedule_of
+from bot.engine.events import Place
+from bot.engine.selection import choose_question, eligible_questions
+from bot.grading import Band
+from bot.render import Reply, Visibility
+from bot.store.db import Database
+from bot.store.models import Answer as AnswerRow
+from bot.store.models import Channel, Delivery, Post, Schedule, Send, Streak, Tally, User, Workspace
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+DELIVERY_MEMORY = dt.timedelta(days=2)
+REMINDER_NAMES = 20
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """What the scheduler needs to arm a channel's jobs (no ORM object leaves the session)."""
+
+    channel_id: int
+    timezone: str
+    post_time: dt.time
+    weekdays: int
+    paused: bool
+    updated_at: dt.datetime
+
+
+class Posting:
+    """The scheduled side of the engine. Methods block; `Quiz` runs them in worker threads."""
+
+    def __init__(self, db: Database, bank: Bank, settings: Settings,
+                 clock: Callable[[], dt.datetime], directory: Directory,
+                 excluded: Callable[[], tuple[Category, ...]],
+                 prepare: Callable[[str], None]) -> None:
+        self.db = db
+        self.bank = bank
+        self.settings = settings
+        self.clock = clock
+        self.directory = directory
+        self.excluded = excluded
+        self.prepare = prepare  # warms a sandbox for a coding question about to be posted
+        self._skipped: set[tuple[int, dt.date]] = set()
+
+    # -- daily cards ----------------------------------------------------------------------------
+
+    def post_now(self, place: Place, replica: str = "", *, manual: bool = True
+                 ) -> list[Reply]:
+        """Today's card for the channel, claimed now (once a day).
+
+        `manual` (`/mlquiz post`) confirms, or says it was posted already.
+        """
+        now = self.clock()
+        with self.db.transaction() as session:
+            channel = self.directory.channel(session, place, now)
+            schedule = schedule_of(session, channel.id) or default_schedule(
+                channel.id, self.settings, now)
+            day = timing.local_date(now, timing.zone_or_utc(schedule.timezone))
+            replies = self._claim_day(session, channel.id, place.channel_id, schedule, day,
+                                      now, replica)
+        if replies is None:
+            return [cards.info(f"Today's question ({day:%a %d %b}) is already posted here. "
+                               "Use `/mlquiz today` to see it again.")] if manual else []
+        if manual and replies and replies[0].kind == "question":
+            replies.append(cards.info("Posted today's question. It won't post again today."))
+        return replies
+
+    def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
+        """The channel's cron job: the card of its latest scheduled time, if within grace."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            found = self._channel(session, channel_id)
+            if found is None:
+                return []  # the channel or its schedule is gone: nothing to do
+            schedule, channel_ext, workspace_ext = found
+            due = self._due_day(schedule, now)
+            if schedule.paused or due is None:
+                return []
+            replies = self._claim_day(session, channel_id, channel_ext, schedule, due, now,
+                                      replica) or []
+        return _in_workspace(replies, workspace_ext)
+
+    def _channel(self, session: Session, channel_id: int
+                 ) -> tuple[Schedule, str, str] | None:
+        row = session.execute(
+            sa.select(Schedule, Channel.external_id, Workspace.external_id)
+            .join(Channel, Channel.id == Schedule.channel_id)
+            .join(Workspace, Workspace.id == Channel.workspace_id)
+            .where(Schedule.channel_id == channel_id)).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
+    def _due_day(self, schedule: Schedule, now: dt.datetime) -> dt.date | None:
+        """The local date whose post is due now: its time has come and its grace not passed."""
+        tz = timing.zone_or_utc(schedule.timezone)
+        at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+        latest = timing.latest_post_time(at, schedule.weekdays, tz, now)
+        if latest is None:
+            return None
+        if now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+            day = timing.local_date(latest, tz)
+            if (schedule.channel_id, day) not in self._skipped:
+                self._skipped.add((schedule.channel_id, day))
+                log.info("skipped the daily post of %s in channel %s: due at %s UTC, %s ago, "
+                         "past its %s min grace", day, schedule.channel_id,
+                         latest.strftime("%H:%M"), timing.humanize_delta(now - latest),
+                         schedule.grace_minutes)
+            return None
+        return timing.local_date(latest, tz)
+
+    def _claim_day(self, session: Session, channel_id: int, channel_ext: str,
+                   schedule: Schedule, day: dt.date, now: dt.datetime, replica: str
+                   ) -> list[Reply] | None:
+        """Claim the card of `day`.
+
+        Returns [card] when this caller must send it, [] when there is nothing to send, and
+        None when it was sent already.
+        """
+        existing = session.scalars(sa.select(Post).where(
+            Post.channel_id == channel_id, Post.local_date == day)).one_or_none()
+        if existing is not None:
+            if existing.state != "claimed":
+                return None
+            return self._reclaim(session, existing, channel_ext, now, replica)
+        history = list(session.scalars(sa.select(Post.question_id).where(
+            Post.channel_id == channel_id, Post.kind == "daily").order_by(Post.id)))
+        pool = eligible_questions(self.bank, schedule.categories, schedule.difficulty,
+                                  self.excluded())
+        question = choose_question(pool, history, schedule.categories,
+                                   f"{channel_id}:{day.isoformat()}")
+        if question is None:
+            return [cards.error("No question in the bank matches this channel's mix and "
+                                "difficulty. An admin can widen it with `/mlquiz schedule`.")]
+        post = Post(channel_id=channel_id, question_id=question.id, kind="daily",
+                    local_date=day, state="claimed", claimed_at=now, claimed_by=replica[:64],
+                    lease_until=now + LEASE, attempts=1,
+                    reveal_at=reveal_time(schedule, now))
+        try:
+            with session.begin_nested():
+                session.add(post)
+        except IntegrityError:  # another process claimed the same day first
+            return []
+        session.flush()
+        self.prepare(question.id)
+        return [self._card(post, schedule, channel_ext)]
+
+    def _reclaim(self, session: Session, post: Post, channel_ext: str, now: dt.datetime,
+                 replica: str) -> list[Reply]:
+        """A claim whose lease ran out: claim it again, at most MAX_ATTEMPTS times."""
+        if post.lease_until is not None and post.lease_until > now:
+            return []  # its claimant is still sending it
+        if post.attempts >= MAX_ATTEMPTS:
+            if post.state != "failed":
+                post.state = "failed"
+                log.error("gave up the daily post %s of channel %s after %s attempts",
+                          post.id, post.channel_id, post.attempts)
+            return []
+        taken = _updated(session, sa.update(Post).where(
+            Post.id == post.id, Post.state == "claimed", Post.attempts == post.attempts)
+            .values(lease_until=now + LEASE, claimed_by=replica[:64],
+                    attempts=Post.attempts + 1))
+        if taken != 1:
+            return []  # another process took it over first
+        schedule = schedule_of(session, post.channel_id)
+        if schedule is None:
+            return []
+        card = self._card(post, schedule, channel_ext)
+        card.meta["reconcile"] = "1"  # it may have been sent before its sender died
+        card.meta["claimed_at"] = post.claimed_at.isoformat()
+        return [card]
+
+    def _card(self, post: Post, schedule: Schedule, channel_ext: str) -> Reply:
+        question = self.bank.get(post.question_id)
+        assert question is not None, "a claimed post's question is in the bank"
+        tz = timing.zone_or_utc(schedule.timezone)
+        footer = f"{cards.THREAD_OR_PRIVATE}; first answers score."
+        if post.reveal_at is not None:
+            footer += f" Reveal at {post.reveal_at.astimezone(tz):%H:%M} ({schedule.timezone})."
+        day = post.local_date or timing.local_date(post.claimed_at, tz)
+        card = cards.question_card(question, post_id=post.id,
+                                   title=f"Question of the day — {day:%a %d %b}",
+                                   visibility=Visibility.CHANNEL, channel=channel_ext,
+                                   footer=footer)
+        if post.reveal_at is not None:
+            card.meta["reveal_at"] = post.reveal_at.isoformat()
+        return card
+
+    def mark_posted(self, post_id: int, message_ref: str) -> None:
+        """The card is out: remember its reference (threads find it) and end the claim."""
+        with self.db.transaction() as session:
+            post = session.get(Post, post_id)
+            if post is not None:
+                post.message_ref = message_ref[:128]
+                post.posted_at = post.posted_at or self.clock()
+                post.lease_until = None
+                if post.state in ("claimed", "failed"):
+                    post.state = "posted"
+
+    def send_failed(self, post_id: int | None = None, send_id: int | None = None,
+                    permanent: bool = False) -> None:
+        """The platform refused a scheduled message.
+
+        A permanent refusal (the channel is gone, the bot was removed) ends the claim and
+        stops the channel's schedule; any other is retried by the next sweep.
+        """
+        with self.db.transaction() as session:
+            row = session.get(Post, post_id) if post_id is not None else \
+                session.get(Send, send_id) if send_id is not None else None
+            if row is None:
+                return
+            if permanent:
+                row.state = "failed"
+                stopped = session.get(Schedule, row.channel_id)
+                if stopped is not None:
+                    session.delete(stopped)
+                log.warning("channel %s cannot be posted to any more; its schedule is removed",
+                            row.channel_id)
+            else:
+                row.lease_until = self.clock()  # retried by the next sweep
+
+    # -- reveals ----------------------------------------------------------------------------
+
+    def reveal(self, post_id: int) -> list[Reply]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            post = session.get(Post, post_id, with_for_update=True)
+            if post is None or post.state == "revealed":
+                return []
+            question = self.bank.get(post.question_id)
+            channel = session.get(Channel, post.channel_id)
+            if question is None or channel is None:
+                log.error("post %s refers to a missing question or channel", post_id)
+                return []
+            post.state, post.revealed_at = "revealed", now
+            rows = session.execute(
+                sa.select(User.display_name, User.opted_out, AnswerRow.points, AnswerRow.score)
+                .join(User, User.id == AnswerRow.user_id)
+                .where(AnswerRow.post_id == post.id, AnswerRow.scoring_slot == 1)
+                .order_by(AnswerRow.points.desc(), AnswerRow.created_at, AnswerRow.id)).all()
+            top = [cards.TopAnswer(name, points, Band.of(score or 0.0))
+                   for name, opted_out, points, score in rows if not opted_out][:3]
+            solid = sum(1 for row in rows if Band.of(row.score or 0.0) is Band.SOLID)
+            workspace = session.get(Workspace, channel.workspace_id)
+            replies = [cards.reveal(question, post_id=post.id, channel=channel.external_id,
+                                    thread_ref=post.message_ref, top=top, answered=len(rows),
+                                    solid=solid)]
+        return _in_workspace(replies, workspace.external_id if workspace else "")
+
+    # -- the sweep --------------------------------------------------------------------------
+
+    def sweep(self, platform: str, replica: str = "") -> list[Reply]:
+        """Everything due now that no job has sent.
+
+        Catch-up posts within their grace, claims whose sender died, reveals, digests and
+        reminders. Runs at start and every minute.
+        """
+        now = self.clock()
+        replies: list[Reply] = []
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(Schedule, Channel.external_id, Workspace.external_id)
+                .join(Channel, Channel.id == Schedule.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
+            due = [(schedule, channel_ext, workspace_ext, day)
+                   for schedule, channel_ext, workspace_ext in rows
+                   if (day := self._due_day(schedule, now)) is not None]
+            done = {(c, d) for c, d in session.execute(
+                sa.select(Post.channel_id, Post.local_date).where(
+                    Post.channel_id.in_([s.channel_id for s, *_ in due]),
+                    Post.state != "claimed"))} if due else set()
+            session.execute(sa.delete(Delivery).where(
+                Delivery.created_at < now - DELIVERY_MEMORY))
+        for schedule, channel_ext, workspace_ext, day in due:
+            if (schedule.channel_id, day) in done:
+                continue
+            with self.db.transaction() as session:
+                fresh = session.get(Schedule, schedule.channel_id)
+                if fresh is None or fresh.paused:
+                    continue
+                claimed = self._claim_day(session, schedule.channel_id, channel_ext, fresh,
+                                          day, now, replica) or []
+            replies += _in_workspace(claimed, workspace_ext)
+        replies += self._overdue_reveals(platform, now)
+        replies += self._digests(platform, now, replica)
+        replies += self._reminders(platform, now, replica)
+        return replies
+
+    def _overdue_reveals(self, platform: str, now: dt.datetime) -> list[Reply]:
+        with self.db.transaction() as session:
+            ids = list(session.scalars(
+                sa.select(Post.id).join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Post.state == "posted",
+                       Post.reveal_at <= now)))
+        return [reply for post_id in ids for reply in self.reveal(post_id)]
+
+    def open_reveals(self, platform: str) -> list[tuple[int, dt.datetime]]:
+        """Posts waiting for their reveal, for the scheduler's reveal jobs."""
+        with self.db.transaction() as session:
+            return [(post_id, at) for post_id, at in session.execute(
+                sa.select(Post.id, Post.reveal_at).join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Post.state == "posted",
+                       Post.reveal_at.is_not(None))) if at is not None]
+
+    def schedules(self, platform: str, changed_since: dt.datetime | None = None
+                  ) -> list[ScheduleView]:
+        with self.db.transaction() as session:
+            query = (sa.select(Schedule).join(Channel, Channel.id == Schedule.channel_id)
+                     .join(Workspace, Workspace.id == Channel.workspace_id)
+                     .where(Workspace.platform == platform))
+            if changed_since is not None:
+                query = query.where(Schedule.updated_at > changed_since)
+            return [ScheduleView(s.channel_id, s.timezone,
+                                 timing.parse_time(s.post_time) or dt.time(9, 0), s.weekdays,
+                                 s.paused, s.updated_at) for s in session.scalars(query)]
+
+    # -- digests and reminders --------------------------------------------------------------
+
+    def _claim_send(self, session: Session, channel_id: int, kind: str, key: str,
+                    now: dt.datetime, replica: str) -> Send | None:
+        existing = session.scalars(sa.select(Send).where(
+            Send.channel_id == channel_id, Send.kind == kind, Send.key == key)).one_or_none()
+        if existing is None:
+            send = Send(channel_id=channel_id, kind=kind, key=key, state="claimed",
+                        claimed_at=now, lease_until=now + LEASE, claimed_by=replica[:64],
+                        attempts=1)
+            try:
+                with session.begin_nested():
+                    session.add(send)
+            except IntegrityError:
+                return None
+            session.flush()
+            return send
+        if existing.state != "claimed" or (existing.lease_until or now) > now \
+                or existing.attempts >= MAX_ATTEMPTS:
+            return None
+        taken = _updated(session, sa.update(Send).where(
+            Send.id == existing.id, Send.attempts == existing.attempts)
+            .values(lease_until=now + LEASE, claimed_by=replica[:64],
+                    attempts=Send.attempts + 1))
+        if taken != 1:
+            return None
+        session.refresh(existing)
+        return existing
+
+    def mark_sent(self, send_id: int, message_ref: str) -> None:
+        with self.db.transaction() as session:
+            send = session.get(Send, send_id)
+            if send is not None:
+                send.state, send.message_ref, send.lease_until = "sent", message_ref[:128], None
+
+    def _digests(self, platform: str, now: dt.datetime, replica: str) -> list[Reply]:
+        """The weekly digest, at post time on the channel's digest day (within grace)."""
+        replies: list[Reply] = []
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(Schedule, Channel.external_id, Workspace.external_id)
+                .join(Channel, Channel.id == Schedule.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Schedule.paused.is_(False),
+                       Schedule.digest_weekday.is_not(None))).all()
+        for schedule, channel_ext, workspace_ext in rows:
+            assert schedule.digest_weekday is not None
+            tz = timing.zone_or_utc(schedule.timezone)
+            at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+            latest = timing.latest_post_time(at, 1 << schedule.digest_weekday, tz, now)
+            if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+                continue
+            day = timing.local_date(latest, tz)
+            year, week, _ = day.isocalendar()
+            with self.db.transaction() as session:
+                send = self._claim_send(session, schedule.channel_id, "digest",
+                                        f"{year}-W{week:02d}", now, replica)
+                if send is None:
+                    continue
+                reply = self._digest(session, schedule.channel_id, channel_ext, day)
+                reply.meta["send_id"] = str(send.id)
+            replies += _in_workspace([reply], workspace_ext)
+        return replies
+
+    def _digest(self, session: Session, channel_id: int, channel_ext: str, day: dt.date
+                ) -> Reply:
+        """Top of the past week, the longest streaks, and the group's weakest topic."""
+        start = timing.week_start(day - dt.timedelta(days=7))
+        top = session.execute(
+            sa.select(User.display_name, Tally.points).join(User, User.id == Tally.user_id)
+            .where(Tally.scope == "channel", Tally.scope_id == channel_id,
+                   Tally.period == "week", Tally.period_start == start,
+                   Tally.hidden.is_(False))
+            .order_by(Tally.points.desc(), Tally.answers.desc(), Tally.user_id).limit(3)).all()
+        streaks = session.execute(
+            sa.select(User.display_name, Streak.current).join(User, User.id == Streak.user_id)
+            .where(Streak.channel_id == channel_id, Streak.current > 1,
+                   User.opted_out.is_(False))
+            .order_by(Streak.current.desc(), Streak.user_id).limit(3)).all()
+        week_posts = sa.select(Post.id, Post.question_id).where(
+            Post.channel_id == channel_id, Post.kind == "daily",
+            Post.local_date >= start, Post.local_date < start + dt.timedelta(days=7))
+        scores: dict[str, list[float]] = {}
+        for question_id, score in session.execute(
+                sa.select(Post.question_id, AnswerRow.score)
+                .join(AnswerRow, AnswerRow.post_id == Post.id)
+                .where(Post.id.in_(sa.select(week_posts.subquery().c.id)),
+                       AnswerRow.scoring_slot == 1)):
+            question = self.bank.get(question_id)
+            if question is not None and score is not None:
+                scores.setdefault(question.topic, []).append(score)
+        weakest = min(scores.items(), key=lambda item: sum(item[1]) / len(item[1]),
+                      default=None)
+        return cards.digest(
+            channel=channel_ext, week_of=start,
+            top=[(name, points) for name, points in top],
+            streaks=[(name, current) for name, current in streaks],
+            weakest=(topic_label(weakest[0]), sum(weakest[1]) / len(weakest[1]))
+            if weakest else None)
+
+    def _reminders(self, platform: str, now: dt.datetime, replica: str) -> list[Reply]:
+        """Before the reveal, in the thread: who of the regulars has not answered yet."""
+        replies: list[Reply] = []
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(Post, Schedule.remind_before_minutes, Channel.external_id,
+                          Workspace.external_id)
+                .join(Schedule, Schedule.channel_id == Post.channel_id)
+                .join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Post.state == "posted",
+                       Post.kind == "daily", Schedule.remind_before_minutes.is_not(None),
+                       Post.reveal_at > now)).all()
+            for post, minutes, channel_ext, workspace_ext in rows:
+                assert post.reveal_at is not None and minutes is not None
+                if now < post.reveal_at - dt.timedelta(minutes=minutes):
+                    continue
+                send = self._claim_send(session, post.channel_id, "reminder", str(post.id),
+                                        now, replica)
+                if send is None:
+                    continue
+                recent = sa.select(Post.id).where(
+                    Post.channel_id == post.channel_id, Post.kind == "daily",
+                    Post.id != post.id, Post.claimed_at >= now - dt.timedelta(days=14))
+                answered = sa.select(AnswerRow.user_id).where(AnswerRow.post_id == post.id)
+                waiting = session.execute(
+                    sa.select(User.external_id, User.display_name).where(
+                        User.id.in_(sa.select(AnswerRow.user_id).where(
+                            AnswerRow.post_id.in_(recent))),
+                        User.id.not_in(answered)).order_by(User.id)
+                    .limit(REMINDER_NAMES)).all()
+                count = session.scalar(sa.select(sa.func.count()).select_from(
+                    answered.subquery())) or 0
+                reply = cards.reminder(post_id=post.id, channel=channel_ext,
+                                       thread_ref=post.message_ref,
+                                       left=post.reveal_at - now, answered=count,
+                                       waiting=[(ext, name) for ext, name in waiting])
+                reply.meta["send_id"] = str(send.id)
+                replies += _in_workspace([reply], workspace_ext)
+        return replies
+
+
+def reveal_time(schedule: Schedule, posted: dt.datetime) -> dt.datetime:
+    """When a card posted at `posted` is revealed.
+
+    A fixed local time if the channel set one (the next such time after posting), else the
+    delay after posting.
+    """
+    fixed = timing.parse_time(schedule.reveal_time) if schedule.reveal_time else None
+    if fixed is None:
+        return posted + dt.timedelta(minutes=schedule.reveal_after_minutes)
+    tz = timing.zone_or_utc(schedule.timezone)
+    day = timing.local_date(posted, tz)
+    for offset in range(3):
+        instant = timing.post_datetime(day + dt.timedelta(days=offset), fixed, tz)
+        if instant > posted:
+            return instant
+    return posted + dt.timedelta(minutes=schedule.reveal_after_minutes)
+
+
+def _updated(session: Session, statement: sa.Update) -> int:
+    """Run a conditional UPDATE; how many rows it changed (0: another process was first)."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(cast("sa.CursorResult[Any]", result).rowcount)
+
+
+def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
+    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
+    for reply in replies:
+        reply.meta["workspace_id"] = workspace
+    return replies
+
+
+__all__ = ["LEASE", "MAX_ATTEMPTS", "Posting", "ScheduleView", "reveal_time"]
