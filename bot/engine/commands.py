@@ -21,7 +21,8 @@ USAGE: dict[str, str] = {
     "optin": "optin",
     "help": "help",
     "schedule": "schedule [HH:MM Area/City [weekdays] [mix=concept,coding] "
-                "[difficulty=easy|medium|hard|any] [reveal=8h]]",
+                "[difficulty=easy|medium|hard|any] [reveal=8h|17:00] [grace=6h] "
+                "[digest=mon|off] [remind=1h|off]]",
     "pause": "pause",
     "resume": "resume",
     "post": "post",
@@ -91,6 +92,13 @@ class ScheduleSet(Parsed):
     categories: dict[str, int] | None = None
     difficulty: str | None = field(default=None)  # "any" clears it
     reveal_minutes: int | None = None
+    reveal_time: dt.time | None = None
+    grace_minutes: int | None = None
+    digest_weekday: int | None = None  # OFF turns it off
+    remind_minutes: int | None = None  # OFF turns it off
+
+
+OFF = -1  # a ScheduleSet value that switches an optional feature off
 
 
 def _closest(word: str, options: list[str]) -> str:
@@ -207,15 +215,41 @@ def _parse_schedule(args: list[str]) -> Parsed:
                                    f"not `{value[:20]}`.", "schedule")
             result = replace(result, difficulty=value)
         elif key == "reveal":
+            fixed = timing.parse_time(value) if ":" in value else None
+            minutes = None if fixed else _parse_duration(value)
+            if fixed is None and (minutes is None or minutes > 6 * 1440):
+                raise CommandError(f"`{value[:20]}` is not a reveal delay or time; use forms "
+                                   "like `8h`, `90m` or `1h30m` (at most 6 days), or a local "
+                                   "time like `17:00`.", "schedule")
+            result = replace(result, reveal_minutes=minutes, reveal_time=fixed)
+        elif key == "grace":
             minutes = _parse_duration(value)
-            if minutes is None or minutes > 6 * 1440:
-                raise CommandError(f"`{value[:20]}` is not a reveal delay; use forms like `8h`, "
-                                   "`90m` or `1h30m`, at most 6 days.", "schedule")
-            result = replace(result, reveal_minutes=minutes)
+            if minutes is None or minutes > 1440:
+                raise CommandError(f"`{value[:20]}` is not a grace window; use forms like "
+                                   "`6h` or `90m`, at most a day.", "schedule")
+            result = replace(result, grace_minutes=minutes)
+        elif key == "digest":
+            result = replace(result, digest_weekday=_parse_digest_day(value))
+        elif key == "remind":
+            minutes = OFF if value in ("off", "no", "none") else _parse_duration(value)
+            if minutes is None or minutes > 1440:
+                raise CommandError(f"`{value[:20]}` is not a reminder time; use forms like "
+                                   "`1h` (before the reveal) or `off`.", "schedule")
+            result = replace(result, remind_minutes=minutes)
         else:
-            raise CommandError(f"Unknown option `{key[:20]}`; options are mix=, difficulty= "
-                               "and reveal=.", "schedule")
+            raise CommandError(f"Unknown option `{key[:20]}`; options are mix=, difficulty=, "
+                               "reveal=, grace=, digest= and remind=.", "schedule")
     return result
+
+
+def _parse_digest_day(value: str) -> int:
+    if value in ("off", "no", "none"):
+        return OFF
+    days = timing.parse_weekdays(value)
+    if days is None or days & (days - 1):
+        raise CommandError(f"`{value[:20]}` is not one weekday; use forms like `digest=mon` "
+                           "or `digest=off`.", "schedule")
+    return days.bit_length() - 1
 
 
 def _parse_mix(value: str) -> dict[str, int]:

@@ -477,6 +477,17 @@ class QuizEngine:
                     schedule.difficulty = None if parsed.difficulty == "any" else parsed.difficulty
                 if parsed.reveal_minutes is not None:
                     schedule.reveal_after_minutes = parsed.reveal_minutes
+                    schedule.reveal_time = None
+                if parsed.reveal_time is not None:
+                    schedule.reveal_time = parsed.reveal_time.strftime("%H:%M")
+                if parsed.grace_minutes is not None:
+                    schedule.grace_minutes = parsed.grace_minutes
+                if parsed.digest_weekday is not None:
+                    schedule.digest_weekday = None if parsed.digest_weekday == commands.OFF \
+                        else parsed.digest_weekday
+                if parsed.remind_minutes is not None:
+                    schedule.remind_before_minutes = None \
+                        if parsed.remind_minutes == commands.OFF else parsed.remind_minutes
                 schedule.updated_at = now
                 lead = "Schedule saved."
             elif schedule is None:
@@ -567,16 +578,26 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
     return result, you
 
 
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return " ".join(filter(None, (f"{hours} h" if hours else "", f"{rest} min" if rest else "")))
+
+
 def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
     tz = timing.zone_or_utc(schedule.timezone)
     at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
     upcoming = timing.next_post_times(at, schedule.weekdays, tz, now, 3)
     mix = ", ".join(f"{c}×{w}" for c, w in schedule.categories.items()) or "all categories"
-    hours, minutes = divmod(schedule.reveal_after_minutes, 60)
-    reveal = f"{hours} h" + (f" {minutes} min" if minutes else "")
+    reveal = f"reveal at {schedule.reveal_time}" if schedule.reveal_time else \
+        f"reveal {_duration(schedule.reveal_after_minutes)} after posting"
+    extras = [f"catch-up within {_duration(schedule.grace_minutes)} after downtime"]
+    if schedule.digest_weekday is not None:
+        extras.append(f"weekly digest on {timing.DAY_NAMES[schedule.digest_weekday].title()}")
+    if schedule.remind_before_minutes is not None:
+        extras.append(f"reminder {_duration(schedule.remind_before_minutes)} before the reveal")
     text = (f"{lead} Daily question at {schedule.post_time} {schedule.timezone}, "
             f"{timing.format_weekdays(schedule.weekdays)}; mix: {mix}; difficulty: "
-            f"{schedule.difficulty or 'any'}; reveal {reveal} after posting."
+            f"{schedule.difficulty or 'any'}; {reveal}; {'; '.join(extras)}."
             + (" Paused." if schedule.paused else ""))
     lines = "; ".join(f"{t.astimezone(tz):%a %d %b %H:%M} local = {t:%H:%M} UTC" for t in upcoming)
     return cards.info(f"{text} Next: {lines}.", "schedule")

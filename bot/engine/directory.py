@@ -116,6 +116,10 @@ def default_schedule(channel_id: int, settings: Settings, now: dt.datetime) -> S
         reveal_after_minutes=int(settings.default_reveal_hours * 60),
         paused=False,
         updated_at=now,
+        grace_minutes=360,
+        reveal_time=None,
+        digest_weekday=0,  # a weekly digest on Mondays
+        remind_before_minutes=None,
     )
 
 

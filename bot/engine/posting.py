@@ -396,20 +396,25 @@ class Posting:
                 continue
             day = timing.local_date(latest, tz)
             year, week, _ = day.isocalendar()
+            start = timing.week_start(day - dt.timedelta(days=7))
             with self.db.transaction() as session:
+                if session.scalar(sa.select(sa.func.count()).select_from(Post).where(
+                        Post.channel_id == schedule.channel_id, Post.kind == "daily",
+                        Post.local_date >= start,
+                        Post.local_date < start + dt.timedelta(days=7))) == 0:
+                    continue  # no questions last week: nothing to sum up
                 send = self._claim_send(session, schedule.channel_id, "digest",
                                         f"{year}-W{week:02d}", now, replica)
                 if send is None:
                     continue
-                reply = self._digest(session, schedule.channel_id, channel_ext, day)
+                reply = self._digest(session, schedule.channel_id, channel_ext, start)
                 reply.meta["send_id"] = str(send.id)
             replies += _in_workspace([reply], workspace_ext)
         return replies
 
-    def _digest(self, session: Session, channel_id: int, channel_ext: str, day: dt.date
+    def _digest(self, session: Session, channel_id: int, channel_ext: str, start: dt.date
                 ) -> Reply:
-        """Top of the past week, the longest streaks, and the group's weakest topic."""
-        start = timing.week_start(day - dt.timedelta(days=7))
+        """Top of the week from `start`, the longest streaks, and the group's weakest topic."""
         top = session.execute(
             sa.select(User.display_name, Tally.points).join(User, User.id == Tally.user_id)
             .where(Tally.scope == "channel", Tally.scope_id == channel_id,

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 from bot.engine import cards, commands
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
+from bot.engine.posting import ScheduleView
 from bot.render import Reply
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
+T = TypeVar("T")
 Notify = Callable[[Reply], Coroutine[Any, Any, None]]
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
@@ -87,8 +90,41 @@ class Quiz:
     async def post_daily(self, place: Place) -> list[Reply]:
         return await self._run("daily post", self.engine.post_daily, place)
 
-    async def due(self, platform: str) -> list[Reply]:
-        return await self._run("due work", self.engine.due, platform)
+    async def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
+        return await self._run("scheduled post", self.engine.post_scheduled, channel_id,
+                               replica)
+
+    async def reveal(self, post_id: int) -> list[Reply]:
+        return await self._run("reveal", self.engine.reveal_post, post_id)
+
+    async def due(self, platform: str, replica: str = "") -> list[Reply]:
+        return await self._run("due work", self.engine.due, platform, replica)
+
+    async def schedules(self, platform: str) -> list[ScheduleView]:
+        return await self._quietly("reading schedules", [], self.engine.posting.schedules,
+                                   platform)
+
+    async def open_reveals(self, platform: str) -> list[tuple[int, dt.datetime]]:
+        return await self._quietly("reading open reveals", [],
+                                   self.engine.posting.open_reveals, platform)
+
+    async def mark_sent(self, send_id: int, message_ref: str) -> None:
+        await self._quietly("recording a sent message", None, self.engine.mark_sent, send_id,
+                            message_ref)
+
+    async def send_failed(self, reply: Reply, permanent: bool) -> None:
+        await self._quietly("recording a refused message", None, self.engine.send_failed,
+                            reply, permanent)
+
+    async def _quietly(self, what: str, fallback: T, func: Callable[P, T], *args: P.args,
+                       **kwargs: P.kwargs) -> T:
+        """Run blocking work that has no user to answer; on failure log one line."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.executor, functools.partial(func, *args, **kwargs))
+        except Exception as exc:
+            log.error("%s failed: %s: %s", what, type(exc).__name__, str(exc)[:300])
+            return fallback
 
     async def ensure_schedule(self, place: Place, timezone: str) -> None:
         """Give a channel a daily schedule unless it has one (the console's own channel)."""
@@ -98,7 +134,5 @@ class Quiz:
             log.error("giving %s a schedule failed: %s", place.channel_id, exc)
 
     async def mark_posted(self, post_id: int, message_ref: str) -> None:
-        try:
-            await asyncio.to_thread(self.engine.mark_posted, post_id, message_ref)
-        except Exception as exc:
-            log.error("recording message reference of post %s failed: %s", post_id, exc)
+        await self._quietly(f"recording the message of post {post_id}", None,
+                            self.engine.mark_posted, post_id, message_ref)

@@ -1,0 +1,151 @@
+"""The scheduler of one platform's adapter process.
+
+APScheduler 3.11 (`AsyncIOScheduler`) runs, in memory and rebuilt from our tables at every
+start, one job per channel schedule (`post:<channel id>`, a LocalDailyTrigger in the channel's
+zone) and one per open reveal (`reveal:<post id>`). Jobs carry ids, never pickled objects.
+A sweep (at start, then every `sweep_seconds`) re-reads the schedules, so a change made by
+any replica re-arms the jobs here, and runs the engine's catch-up: the latest post missed
+within its grace, claims whose sender died, overdue reveals, digests and reminders.
+
+Every replica may run all of this at once: the engine claims each message in the database and
+only the claimant sends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.engine import Quiz, timing
+from bot.engine.posting import ScheduleView
+from bot.render import Reply
+from bot.scheduling.trigger import LocalDailyTrigger
+
+log = logging.getLogger(__name__)
+Deliver = Callable[[list[Reply]], Awaitable[None]]
+# A job that could not start on time (a stalled loop, a suspended machine) still runs within
+# this window; older runs are left to the sweep, which applies the channel's own grace.
+MISFIRE_GRACE = 6 * 3600
+
+
+class SchedulerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    sweep_seconds: float = Field(default=60.0, gt=0, validation_alias=AliasChoices(
+        "MLQUIZ_SCHEDULER_SWEEP_SECONDS", "sweep_seconds"))
+
+
+def replica_name() -> str:
+    """Who holds a claim, for the operator reading the database: host, process, a nonce."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Scheduler:
+    def __init__(self, quiz: Quiz, platform: str, deliver: Deliver,
+                 settings: SchedulerSettings | None = None, replica: str | None = None) -> None:
+        self.quiz = quiz
+        self.platform = platform
+        self.deliver = deliver
+        self.settings = settings or SchedulerSettings()
+        self.replica = replica or replica_name()
+        # coalesce: runs missed while stalled collapse into one; the claim makes it once anyway.
+        self.aps = AsyncIOScheduler(timezone=dt.UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
+        self._armed: dict[int, ScheduleView] = {}
+
+    # -- life -----------------------------------------------------------------------------------
+
+    async def start(self, paused: bool = False) -> None:
+        """Arm every job from the database, catch up once, then sweep every minute.
+
+        `paused`: arm the jobs but let none fire on its own (tests call them directly).
+        """
+        self.aps.start(paused=paused)
+        await self.sync()
+        for post_id, at in await self.quiz.open_reveals(self.platform):
+            self.arm_reveal(post_id, at)
+        await self.sweep()
+        self.aps.add_job(self.sweep, IntervalTrigger(seconds=self.settings.sweep_seconds),
+                         id="sweep", replace_existing=True)
+        log.info("scheduler: %s channel schedule(s) armed on %s (replica %s)",
+                 len(self._armed), self.platform, self.replica)
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    async def sync(self) -> None:
+        """Make the post jobs match the schedules table: new, changed, paused, removed."""
+        views = {v.channel_id: v for v in await self.quiz.schedules(self.platform)}
+        for channel_id in set(self._armed) - set(views):
+            self._disarm(channel_id)
+        for channel_id, view in views.items():
+            if self._armed.get(channel_id) == view:
+                continue
+            if view.paused:
+                self._disarm(channel_id)
+                self._armed[channel_id] = view
+                continue
+            zone = timing.zone(view.timezone)
+            if zone is None:
+                log.warning("channel %s has an unknown time zone %r; its posts wait",
+                            channel_id, view.timezone)
+                continue
+            self.aps.add_job(self.fire_post, LocalDailyTrigger(view.post_time, view.weekdays,
+                                                               zone),
+                             args=[channel_id], id=f"post:{channel_id}", replace_existing=True)
+            self._armed[channel_id] = view
+
+    def _disarm(self, channel_id: int) -> None:
+        self._armed.pop(channel_id, None)
+        if self.aps.get_job(f"post:{channel_id}") is not None:
+            self.aps.remove_job(f"post:{channel_id}")
+
+    def arm_reveal(self, post_id: int, at: dt.datetime) -> None:
+        self.aps.add_job(self.fire_reveal, DateTrigger(run_date=at), args=[post_id],
+                         id=f"reveal:{post_id}", replace_existing=True)
+
+    def next_post(self, channel_id: int) -> dt.datetime | None:
+        """When the channel's post job fires next (None: no job)."""
+        job = self.aps.get_job(f"post:{channel_id}")
+        return job.next_run_time if job is not None else None
+
+    # -- what the jobs do -----------------------------------------------------------------------
+
+    async def fire_post(self, channel_id: int) -> None:
+        await self._send(await self.quiz.post_scheduled(channel_id, self.replica))
+
+    async def fire_reveal(self, post_id: int) -> None:
+        await self._send(await self.quiz.reveal(post_id))
+
+    async def sweep(self) -> None:
+        """Re-read the schedules, then send whatever is due and no job has sent."""
+        try:
+            await self.sync()
+            await self._send(await self.quiz.due(self.platform, self.replica))
+        except Exception as error:  # one bad round must not stop the next
+            log.error("scheduler sweep failed: %s: %s", type(error).__name__, error)
+
+    async def _send(self, replies: list[Reply]) -> None:
+        if not replies:
+            return
+        await self.deliver(replies)
+        for reply in replies:
+            reveal_at = reply.meta.get("reveal_at")
+            if reply.kind == "question" and reply.post_id is not None and reveal_at:
+                self.arm_reveal(reply.post_id, dt.datetime.fromisoformat(reveal_at))
+
+
+__all__ = ["Deliver", "Scheduler", "SchedulerSettings", "replica_name"]
