@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -27,6 +28,9 @@ from bot.render import Note, Reply, Visibility, spans
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WORK_IN_PROGRESS = 8
+SCHEDULED = frozenset({"question", "reveal", "digest", "reminder"})
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+EPOCH = "1970-01-01T00:00:00+00:00"
 THREAD_NAME_LIMIT = 100
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
 NO_THREAD_ANSWERS = "Answer with the Answer button below (thread replies are not read here)"
@@ -237,6 +241,9 @@ class DiscordAdapter:
             except discord.HTTPException as error:
                 log.error("discord refused a %s message: %s %s", reply.kind, error.status,
                           error.text[:200])
+                if reply.kind in SCHEDULED and where.interaction is None:
+                    gone = isinstance(error, discord.NotFound | discord.Forbidden)
+                    await self.quiz.send_failed(reply, permanent=gone)
         if where.interaction is not None and not any(
                 r.visibility is Visibility.EPHEMERAL for r in replies):
             # Nothing private to say (a repeated delivery, or all of it went public): take
@@ -275,6 +282,9 @@ class DiscordAdapter:
             if reply.kind == "question" and reply.post_id is not None and first is not None:
                 await self._open_thread(first, reply)
                 await self.quiz.mark_posted(reply.post_id, str(first.id))
+            send = reply.meta.get("send_id", "")
+            if send.isdigit() and first is not None:
+                await self.quiz.mark_sent(int(send), str(first.id))
 
     async def _open_thread(self, card: discord.Message, reply: Reply) -> None:
         """The card's thread; its id is the card's id, which is what the post records."""
@@ -284,6 +294,8 @@ class DiscordAdapter:
                 card.channel.id, card.id, name=name,
                 auto_archive_duration=ARCHIVE_AFTER_MINUTES)
         except discord.HTTPException as error:
+            if error.code == THREAD_EXISTS:
+                return
             log.warning("could not open the thread of a card in channel %s: %s",
                         card.channel.id, error.text[:200])
 
@@ -315,26 +327,53 @@ class DiscordAdapter:
 
     # -- the day's work -------------------------------------------------------------------------
 
-    async def run_due(self) -> None:
-        """Daily posts and reveals that are due (the scheduler takes this over later)."""
-        for reply in await self.quiz.due(PLATFORM):
-            guild = reply.meta.get("workspace_id", "")
-            place = Place(PLATFORM, guild, reply.channel or "")
+    async def deliver(self, replies: list[Reply]) -> None:
+        """What the scheduler sends: cards, reveals, digests and reminders."""
+        for reply in replies:
+            place = Place(PLATFORM, reply.meta.get("workspace_id", ""), reply.channel or "")
+            if reply.meta.get("reconcile") and reply.post_id is not None:
+                found = await self._find_card(reply)
+                if found is not None:
+                    log.info("post %s was sent before its sender stopped; not sending it again",
+                             reply.post_id)
+                    await self._open_thread(found, reply)
+                    await self.quiz.mark_posted(reply.post_id, str(found.id))
+                    continue
             await self.send([reply], Where(place, int(reply.user or 0)))
 
-    async def due_loop(self) -> None:
-        await self.client.wait_until_ready()
-        while not self.client.is_closed():
-            try:
-                await self.run_due()
-            except Exception as error:  # one bad round must not stop the next
-                log.error("due posts failed: %s: %s", type(error).__name__, error)
-            await asyncio.sleep(self.settings.due_seconds)
+    async def _find_card(self, reply: Reply) -> discord.Message | None:
+        """The post's card if it is in the channel already, else None.
+
+        That happens when a sender died after sending the card, before recording it.
+        """
+        me = self.client.user
+        claimed = dt.datetime.fromisoformat(reply.meta.get("claimed_at", EPOCH))
+        after = discord.Object(discord.utils.time_snowflake(claimed - dt.timedelta(minutes=1)))
+        wanted = f"mlquiz:hint:{reply.post_id}"
+        channel = self.client.get_partial_messageable(int(reply.channel or 0))
+        try:
+            async for message in channel.history(limit=100, after=after):
+                if me is not None and message.author.id == me.id and any(
+                        getattr(child, "custom_id", None) == wanted
+                        for row in message.components for child in getattr(row, "children", [])):
+                    return message
+        except discord.HTTPException as error:
+            log.warning("could not look for an earlier copy of post %s (%s); sending it",
+                        reply.post_id, error.text[:200])
+        return None
 
 
 def _parts(message: render.Message) -> dict[str, Any]:
-    """Keyword arguments for discord.py's send: only what the message has."""
+    """Keyword arguments for discord.py's send: only what the message has.
+
+    A message that mentions members on purpose (a reminder) may ping exactly those members;
+    everything else keeps the client's AllowedMentions.none().
+    """
     parts: dict[str, Any] = {}
+    if message.mentions:
+        parts["allowed_mentions"] = discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False,
+            users=[discord.Object(int(member)) for member in message.mentions])
     if message.content:
         parts["content"] = message.content
     if message.embeds:

@@ -52,6 +52,7 @@ class Message:
     content: str = ""
     embeds: list[discord.Embed] = field(default_factory=list)
     buttons: tuple[Button, ...] = ()
+    mentions: tuple[str, ...] = ()  # member ids this message may ping
 
 
 def escape(text: str) -> str:
@@ -78,6 +79,8 @@ def inline(parts: Inline) -> str:
             out.append(f"*{text.strip()}*" + (" " if text.endswith(" ") else ""))
         elif span.style == "code" and span.text:
             out.append("`" + span.text.replace("`", "ˋ") + "`")
+        elif span.style == "mention" and span.ref.isdigit():
+            out.append(f"<@{span.ref}>")  # the one deliberate ping (see Message.mentions)
         else:
             out.append(text)
     return "".join(out)
@@ -176,7 +179,8 @@ def messages(reply: Reply) -> list[Message]:
         text = "\n\n".join(p for item in reply.blocks for p in (
             [f"-# {escape(inline_plain(item.spans))}"] if isinstance(item, Note)
             else paragraphs(item, CONTENT_LIMIT)))
-        return [Message(content=piece) for piece in chunks(text, CONTENT_LIMIT)] or [Message()]
+        return [Message(content=piece, mentions=_mentioned(reply))
+                for piece in chunks(text, CONTENT_LIMIT)] or [Message()]
     out: list[Message] = []
     for embed in embeds(reply):
         last = out[-1] if out else None
@@ -185,4 +189,16 @@ def messages(reply: Reply) -> list[Message]:
             out.append(Message())
         out[-1].embeds.append(embed)
     out[0].buttons = buttons
+    mentioned = _mentioned(reply)
+    for message in out:
+        message.mentions = mentioned
     return out
+
+
+def _mentioned(reply: Reply) -> tuple[str, ...]:
+    found: list[str] = []
+    for item in reply.blocks:
+        parts = [item.spans] if isinstance(item, Text | Note) else \
+            list(item.items) if isinstance(item, Bullets) else []
+        found += [s.ref for p in parts for s in p if s.style == "mention" and s.ref.isdigit()]
+    return tuple(dict.fromkeys(found))

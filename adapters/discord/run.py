@@ -1,4 +1,4 @@
-"""`mlquiz discord`: connect the sharded client, with the due-post loop; and `sync` commands.
+"""`mlquiz discord`: connect the sharded client, with its scheduler; and `sync` commands.
 
 Discord gives a bot a daily budget of gateway logins (about 1,000, shared by all its shards and
 processes). A process that crashes and restarts in a tight loop would spend it and lock the bot
@@ -23,10 +23,11 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from platformdirs import user_data_dir
 
-from adapters.discord.app import DiscordAdapter
+from adapters.discord.app import PLATFORM, DiscordAdapter
 from adapters.discord.commands import MlquizGroup
 from adapters.discord.settings import DiscordSettings
 from bot.engine import Quiz
+from bot.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 QUICK_RESTART = 600.0  # seconds: a start this soon after the previous one counts as a restart
@@ -147,7 +148,8 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
                        f"only {limits.remaining} of {limits.total} daily logins are left"):
             return
         connection = asyncio.create_task(client.connect())
-        due = asyncio.create_task(adapter.due_loop())
+        scheduler = Scheduler(quiz, PLATFORM, adapter.deliver)
+        await scheduler.start()
         stopped = asyncio.create_task(stop.wait())
         log.info("Discord: connecting (shards %s of %s, thread answers %s)",
                  settings.shard_ids or "all", settings.shard_count or "auto",
@@ -155,7 +157,7 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
         try:
             await asyncio.wait({connection, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            due.cancel()
+            scheduler.shutdown()
             stopped.cancel()
             await adapter.drain()
             await client.close()

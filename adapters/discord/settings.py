@@ -25,7 +25,6 @@ class DiscordSettings(BaseSettings):
     shard_count: int | None = Field(default=None, ge=1, validation_alias=_alias("shard_count"))
     shard_ids: Annotated[list[int] | None, NoDecode] = Field(
         default=None, validation_alias=_alias("shard_ids"))
-    due_seconds: float = Field(default=30.0, gt=0, validation_alias=_alias("due_seconds"))
     # Seconds to wait before connecting after a quick restart; doubles with each one in a row.
     restart_backoff: float = Field(default=5.0, ge=0, validation_alias=_alias("restart_backoff"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import time
@@ -27,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import render
 from adapters.slack.settings import SlackSettings
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
+from bot.engine.cards import ACTION_HINT
 from bot.engine.commands import ADMIN_ONLY
 from bot.engine.quiz import Notify
 from bot.render import Reply, Visibility
@@ -39,6 +41,11 @@ ANSWER_INPUT = "text"
 POST_INTERVAL = 1.0  # seconds between two messages in one channel (Slack's posting limit)
 NAME_TTL = 3600.0
 WORK_IN_PROGRESS = 8
+EPOCH = "1970-01-01T00:00:00+00:00"
+SCHEDULED = frozenset({"question", "reveal", "digest", "reminder"})
+# Errors that mean the channel cannot be posted to any more: its schedule is removed.
+GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive",
+                  "team_not_found", "invalid_auth", "token_revoked"})
 
 
 @dataclass(frozen=True)
@@ -276,8 +283,10 @@ class SlackAdapter:
             try:
                 await self._send_one(reply, where)
             except SlackApiError as error:
-                log.error("slack refused a %s message: %s", reply.kind,
-                          error.response.get("error"))
+                reason = str(error.response.get("error"))
+                log.error("slack refused a %s message: %s", reply.kind, reason)
+                if reply.kind in SCHEDULED:
+                    await self.quiz.send_failed(reply, permanent=reason in GONE)
 
     async def _send_one(self, reply: Reply, where: Where) -> None:
         text = render.fallback(reply)
@@ -293,6 +302,9 @@ class SlackAdapter:
                 ts = await self._post(where.client, channel, text, blocks, thread)
                 if reply.kind == "question" and reply.post_id is not None and ts:
                     await self.quiz.mark_posted(reply.post_id, ts)
+                send = reply.meta.get("send_id", "")
+                if send.isdigit() and ts:
+                    await self.quiz.mark_sent(int(send), ts)
 
     async def _ephemeral(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
         if where.respond is not None:
@@ -321,16 +333,47 @@ class SlackAdapter:
 
     # -- the day's work -------------------------------------------------------------------------
 
-    async def run_due(self) -> None:
-        """Daily posts and reveals that are due (the scheduler takes this over later)."""
-        for reply in await self.quiz.due(PLATFORM):
+    async def deliver(self, replies: list[Reply]) -> None:
+        """What the scheduler sends: cards, reveals, digests and reminders.
+
+        Each goes to its own workspace, with that workspace's token.
+        """
+        for reply in replies:
             team = reply.meta.get("workspace_id", "")
             place = Place(PLATFORM, team, reply.channel or "")
             client = await self.client_for(team)
             if client is None:
-                log.warning("no installation for workspace %s; its post waits", team)
+                log.warning("no installation for workspace %s; its %s waits", team, reply.kind)
                 continue
+            if reply.meta.get("reconcile") and reply.post_id is not None:
+                found = await self._find_card(client, reply)
+                if found is not None:
+                    log.info("post %s was sent before its sender stopped; not sending it again",
+                             reply.post_id)
+                    await self.quiz.mark_posted(reply.post_id, found)
+                    continue
             await self.send([reply], Where(place, reply.user or "", client))
+
+    async def _find_card(self, client: AsyncWebClient, reply: Reply) -> str | None:
+        """The ts of this post's card if it is in the channel already, else None.
+
+        That happens when a sender died after sending the card, before recording it.
+        """
+        claimed = dt.datetime.fromisoformat(reply.meta.get("claimed_at", EPOCH))
+        try:
+            history = await client.conversations_history(
+                channel=reply.channel or "", oldest=f"{claimed.timestamp() - 60:.6f}", limit=200)
+        except SlackApiError as error:
+            log.warning("could not look for an earlier copy of post %s (%s); sending it",
+                        reply.post_id, error.response.get("error"))
+            return None
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
+            for block in message.get("blocks", []):
+                if any(e.get("action_id") == ACTION_HINT and e.get("value") == str(reply.post_id)
+                       for e in block.get("elements", []) if isinstance(e, dict)):
+                    return str(message["ts"])
+        return None
 
     async def client_for(self, team: str) -> AsyncWebClient | None:
         """The Web API client with this workspace's bot token (from its installation)."""
@@ -344,11 +387,3 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.session.close()
-
-    async def due_loop(self) -> None:
-        while True:
-            try:
-                await self.run_due()
-            except Exception as error:  # one bad round must not stop the next
-                log.error("due posts failed: %s: %s", type(error).__name__, error)
-            await asyncio.sleep(self.settings.due_seconds)

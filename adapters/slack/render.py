@@ -8,6 +8,7 @@ text is escaped (`&`, `<`, `>`), so an answer or a name can never become a menti
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.render import (
@@ -34,6 +35,7 @@ FIELD_LIMIT = 1_900
 MAX_FIELDS = 10
 
 SlackBlock = dict[str, Any]
+_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def escape(text: str) -> str:
@@ -56,6 +58,9 @@ def mrkdwn(parts: Inline) -> str:
             out.append(f"_{text.strip()}_" + (" " if text.endswith(" ") else ""))
         elif span.style == "code" and text:
             out.append("`" + text.replace("`", "ˋ") + "`")
+        elif span.style == "mention":
+            # The one deliberate ping: a member id Slack gave us, never text anyone typed.
+            out.append(f"<@{span.ref}>" if _MEMBER_ID.fullmatch(span.ref) else text)
         else:
             out.append(text)
     return "".join(out)

@@ -1,4 +1,4 @@
-"""`mlquiz slack`: serve the Slack app in Socket Mode or over HTTP, with the due-post loop."""
+"""`mlquiz slack`: serve the Slack app in Socket Mode or over HTTP, with its scheduler."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 
 from aiohttp import web
 
-from adapters.slack.app import SlackAdapter
+from adapters.slack.app import PLATFORM, SlackAdapter
 from adapters.slack.settings import SlackSettings
 from bot.engine import Quiz
+from bot.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -38,7 +39,8 @@ async def serve(quiz: Quiz, settings: SlackSettings, stop: asyncio.Event | None 
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    due = asyncio.create_task(adapter.due_loop())
+    scheduler = Scheduler(quiz, PLATFORM, adapter.deliver)
+    await scheduler.start()
     try:
         if settings.mode == "socket":
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -57,6 +59,6 @@ async def serve(quiz: Quiz, settings: SlackSettings, stop: asyncio.Event | None 
             await stop.wait()
             await runner.cleanup()
     finally:
-        due.cancel()
+        scheduler.shutdown()
         await adapter.close()
         log.info("Slack: stopped")

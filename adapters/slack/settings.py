@@ -25,8 +25,6 @@ class SlackSettings(BaseSettings):
         "MLQUIZ_SLACK_HOST", "host"))
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices(
         "MLQUIZ_SLACK_PORT", "port"))
-    due_seconds: float = Field(default=30.0, gt=0, validation_alias=AliasChoices(
-        "MLQUIZ_SLACK_DUE_SECONDS", "due_seconds"))
 
     @property
     def mode(self) -> Literal["socket", "oauth", "http"]:

@@ -13,11 +13,12 @@ import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.app import DiscordAdapter
+from adapters.discord.app import PLATFORM, DiscordAdapter
 from adapters.discord.run import configure_endpoints
 from adapters.discord.settings import DiscordSettings
 from bench.discord_standin import DiscordStandIn, Guild, Member
 from bot.engine import Quiz, QuizEngine
+from bot.scheduling import Scheduler
 from tests.conftest import FakeClock
 
 TOKEN = "bot-token-for-tests"
@@ -88,6 +89,13 @@ class DiscordRig:
         self.bot = await start_bot(self.quiz, self.standin, settings_for(
             self.standin, message_content=self.message_content))
         self.bots.append(self.bot)
+
+    async def sweep(self) -> None:
+        """One round of the real scheduler's sweep through this adapter (its jobs paused)."""
+        scheduler = Scheduler(self.quiz, PLATFORM, self.adapter.deliver)
+        await scheduler.start(paused=True)
+        await scheduler.sweep()
+        scheduler.shutdown()
 
     async def command(self, member: Member, subcommand: str, **options: str | int) -> str:
         return await self.standin.interact(self.standin.command(

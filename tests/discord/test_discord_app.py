@@ -237,13 +237,13 @@ async def test_a_whole_day_post_answers_feedback_reveal_leaderboard(
         {"text": GOOD + " Also watch for leakage in feature engineering."}))
     assert "Feedback:" in text_of((await rig.replies(cy))[0])
     rig.clock.advance(hours=9)  # past the reveal
-    await rig.adapter.run_due()
+    await rig.sweep()
     reveal = rig.standin.channel_messages(card["id"])
     assert len(reveal) >= 1
     shown = "\n".join(text_of(r.body) for r in reveal)
     assert "What the interviewer was really asking" in shown
     assert "Ann" in shown and "Cy" in shown and "3 answers" in shown
-    await rig.adapter.run_due()
+    await rig.sweep()
     assert len(rig.standin.channel_messages(card["id"])) == len(reveal)  # revealed once
     board = await rig.command(rig.bob, "leaderboard")
     assert "Ann" in text_of((await rig.replies(board))[0])
@@ -254,8 +254,8 @@ async def test_the_schedule_runs_the_daily_post_with_its_thread(rig: DiscordRig)
                              days="mon-fri")
     assert "10:00" in text_of((await rig.replies(done))[0])
     rig.clock.now = dt.datetime(2026, 3, 3, 4, 35, tzinfo=dt.UTC)  # Tue 10:05 in Kolkata
-    await rig.adapter.run_due()
-    await rig.adapter.run_due()
+    await rig.sweep()
+    await rig.sweep()
     posted = rig.standin.channel_messages(rig.channel)
     assert len(posted) == 1 and len(rig.standin.of(THREADS)) == 1
 

@@ -10,10 +10,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.slack.app import SlackAdapter
+from adapters.slack.app import PLATFORM, SlackAdapter
 from adapters.slack.settings import SlackSettings
 from bench.slack_standin import SlackStandIn, sign
 from bot.engine import Quiz, QuizEngine
+from bot.scheduling import Scheduler
 from tests.conftest import FakeClock
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -40,6 +41,13 @@ class SlackRig:
 
     async def json(self, body: str, **headers: str) -> aiohttp.ClientResponse:
         return await self.post(body, "application/json", headers)
+
+    async def sweep(self) -> None:
+        """One round of the real scheduler's sweep through this adapter (its jobs paused)."""
+        scheduler = Scheduler(self.adapter.quiz, PLATFORM, self.adapter.deliver)
+        await scheduler.start(paused=True)
+        await scheduler.sweep()
+        scheduler.shutdown()
 
     @property
     def response_url(self) -> str:

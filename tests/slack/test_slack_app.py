@@ -196,7 +196,7 @@ async def test_a_whole_day_post_answers_feedback_reveal_leaderboard(rig: SlackRi
                                   f"EvDay{index}"))
     await rig.standin.wait_for(lambda: len(rig.standin.of("chat.postEphemeral")) == 3)
     rig.clock.advance(hours=9)  # past the reveal
-    await rig.adapter.run_due()
+    await rig.sweep()
     posts = rig.standin.of("chat.postMessage")
     reveal = [p for p in posts if p.get("thread_ts") == thread]
     assert len(reveal) == 1
