@@ -32,8 +32,7 @@ class LocalDailyTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has n
         return upcoming[0] if upcoming else None
 
     def __str__(self) -> str:
-        return (f"daily at {self.at:%H:%M} {self.tz} on "
-                f"{timing.format_weekdays(self.weekdays)}")
+        return f"{self.at:%H:%M} {self.tz} on {timing.format_weekdays(self.weekdays)}"
 
     def __repr__(self) -> str:
         return f"<LocalDailyTrigger ({self})>"
