@@ -324,6 +324,12 @@ class DiscordStandIn:
             return None, 204
         if route == "GET /channels/{id}":
             return self._channel(parts[1])
+        if route == "GET /channels/{id}/messages":
+            after = int(call.query.get("after") or 0)
+            found = [m for m in self.messages.values() if m["channel_id"] == parts[1]
+                     and int(m["id"]) > after and not int(m["flags"]) & EPHEMERAL]
+            found.sort(key=lambda m: int(m["id"]), reverse=True)
+            return found[:int(call.query.get("limit") or 50)], 200
         if route == "POST /users/@me/channels":
             recipient = str(call.body["recipient_id"])
             if recipient in self.fail_dm:

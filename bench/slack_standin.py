@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import socket
 import time
 from collections.abc import Callable
@@ -22,6 +23,33 @@ import aiohttp
 from aiohttp import web
 
 BOT_USER = "UBOT"
+
+
+@dataclass
+class PostingLimits:
+    """Slack's posting limits as the benchmark models them.
+
+    About one message a second per channel, and `per_workspace` messages a minute per
+    workspace (token); beyond them a 429 with Retry-After.
+    """
+
+    per_channel_seconds: float = 1.0
+    per_workspace: int = 20
+    _channel_last: dict[str, float] = field(default_factory=dict)
+    _workspace_times: dict[str, list[float]] = field(default_factory=dict)
+
+    def wait(self, token: str, channel: str, now: float) -> float:
+        """Seconds until this message would be within the limits (0: send it now)."""
+        last = self._channel_last.get(channel)
+        channel_wait = last + self.per_channel_seconds - now if last is not None else 0.0
+        window = [t for t in self._workspace_times.get(token, []) if now - t < 60.0]
+        workspace_wait = window[0] + 60.0 - now if len(window) >= self.per_workspace else 0.0
+        self._workspace_times[token] = window
+        wait = max(channel_wait, workspace_wait)
+        if wait <= 0:
+            self._channel_last[channel] = now
+            window.append(now)
+        return wait
 
 
 @dataclass
@@ -38,6 +66,8 @@ class SlackStandIn:
     throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
     groups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> members
     base_url: str = ""
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> msgs
+    limits: PostingLimits | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -86,6 +116,12 @@ class SlackStandIn:
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": "1"})
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if method == "chat.postMessage" and self.limits is not None:
+            wait = self.limits.wait(token, str(body.get("channel")), time.monotonic())
+            if wait > 0:
+                self.calls.append(Call(f"429:{method}", body, token))
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": str(math.ceil(wait))})
         self.calls.append(Call(method, body, token))
         return web.json_response(self.answer(method, body))
 
@@ -99,8 +135,17 @@ class SlackStandIn:
                                                             "error": "user_not_found"}
         if method == "chat.postMessage":
             ts = f"{int(time.time())}.{next(self._ts):06d}"
-            return {"ok": True, "channel": body.get("channel"), "ts": ts,
-                    "message": {"text": body.get("text"), "ts": ts, "user": BOT_USER}}
+            message = {"type": "message", "text": body.get("text"), "ts": ts, "user": BOT_USER,
+                       "bot_id": "B1", "blocks": body.get("blocks") or []}
+            if not body.get("thread_ts"):
+                self.history.setdefault(str(body.get("channel")), []).append(message)
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":
+            oldest = float(body.get("oldest") or 0)
+            found = [m for m in self.history.get(str(body.get("channel")), [])
+                     if float(m["ts"]) >= oldest]
+            return {"ok": True, "messages": found[::-1][:int(body.get("limit") or 100)],
+                    "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
         if method == "conversations.open":

@@ -175,7 +175,8 @@ def messages(reply: Reply) -> list[Message]:
     """The reply as messages under every Discord limit; buttons ride on the first one."""
     buttons = tuple(b for item in reply.blocks if isinstance(item, Buttons)
                     for b in item.buttons)
-    if _plain_only(reply) and reply.kind in ("info", "error"):
+    # Mentions ping only in content, never in embeds: a reply that names members is content.
+    if _plain_only(reply) and (reply.kind in ("info", "error") or _mentioned(reply)):
         text = "\n\n".join(p for item in reply.blocks for p in (
             [f"-# {escape(inline_plain(item.spans))}"] if isinstance(item, Note)
             else paragraphs(item, CONTENT_LIMIT)))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bench.discord_standin import EPHEMERAL, GUILD_MEMBERS, MESSAGE_CONTENT, text_of
+from bot.store.models import Post
 from tests.discord.conftest import DiscordRig
 
 GOOD = ("K-fold cross-validation splits the data into k folds, trains on k-1 and validates on "
@@ -287,3 +288,31 @@ async def test_a_malformed_command_gets_the_parsers_friendly_message(rig: Discor
     interaction = await rig.command(rig.admin, "schedule", time="25:99", timezone="Mars/Base")
     message = text_of((await rig.replies(interaction))[0])
     assert "is not a time" in message and "Traceback" not in message
+
+
+async def test_a_retried_claim_whose_card_is_already_in_the_channel_is_not_sent_again(
+        rig: DiscordRig) -> None:
+    from adapters.discord import render
+    from adapters.discord.app import PLATFORM
+    from adapters.discord.views import card_view
+    from bot.engine.posting import LEASE
+
+    done = await rig.command(rig.admin, "schedule", time="09:00", timezone="UTC")
+    await rig.replies(done)
+    rig.clock.advance(hours=1)
+    [card] = await rig.quiz.due(PLATFORM, "replica-a")
+    # replica-a sends the card and dies before opening its thread and recording it
+    [message] = render.messages(card)
+    view = card_view(message.buttons)
+    assert view is not None
+    await rig.adapter.client.get_partial_messageable(int(rig.channel)).send(
+        embeds=message.embeds, view=view)
+    rig.clock.advance(LEASE)
+    await rig.sweep()  # replica-b takes the expired claim over
+    assert len(rig.standin.channel_messages(rig.channel)) == 1  # found it: not sent again
+    assert rig.standin.of("GET /channels/{id}/messages")
+    [thread] = rig.standin.of(THREADS)  # the thread the first sender never opened
+    with rig.quiz.engine.db.transaction() as session:
+        post = session.get(Post, card.post_id)
+        assert post is not None and post.state == "posted"
+        assert post.message_ref == thread.path.split("/")[4]

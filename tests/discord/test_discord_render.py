@@ -101,3 +101,19 @@ def test_long_plain_notes_split_into_messages_of_2000() -> None:
     messages = render.messages(note)
     assert len(messages) >= 4
     assert all(0 < len(m.content) <= render.CONTENT_LIMIT for m in messages)
+
+
+def test_a_reminder_may_ping_exactly_the_members_it_names() -> None:
+    import discord
+
+    from adapters.discord.app import _parts
+    from bot.render import mention
+
+    reply = Reply("reminder", (Text(spans("Still time for ", mention("123456789012345678", "Ann"),
+                                          ", ", mention("@everyone", "Mal"))),))
+    [message] = render.messages(reply)
+    assert "<@123456789012345678>" in message.content and "@everyone" not in message.content
+    assert message.mentions == ("123456789012345678",)
+    allowed = _parts(message)["allowed_mentions"]
+    assert isinstance(allowed, discord.AllowedMentions)
+    assert allowed.to_dict() == {"parse": [], "users": [123456789012345678]}

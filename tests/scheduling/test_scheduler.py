@@ -4,7 +4,6 @@ paused, so no job fires on the wall clock; the tests call what the jobs call."""
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa

@@ -74,3 +74,13 @@ def test_every_block_kind_renders_to_valid_block_kit_types() -> None:
     assert blocks[6]["elements"][0] == {"type": "button", "action_id": "mlquiz:hint",
                                         "value": "7", "style": "primary",
                                         "text": {"type": "plain_text", "text": "Hint"}}
+
+
+def test_a_reminder_mentions_members_by_id_and_nothing_else_can() -> None:
+    from bot.render import mention
+
+    reply = Reply("reminder", (Text(spans("Still time for ", mention("U0ANN", "Ann"), ", ",
+                                          mention("<!channel>", "Mal"))),))
+    shown = json.dumps(render.messages(reply))
+    assert "<@U0ANN>" in shown
+    assert "<!channel>" not in shown and "Mal" in shown  # a forged id is shown as a name

@@ -228,3 +228,38 @@ async def posted_card(rig: SlackRig) -> tuple[str, dict[str, Any]]:
 
 async def _ts_of_first_post_after(rig: SlackRig) -> str:
     return (await posted_card(rig))[0]
+
+
+async def test_a_retried_claim_whose_card_is_already_in_the_channel_is_not_sent_again(
+        rig: SlackRig) -> None:
+    from adapters.slack import render
+    from bot.engine.posting import LEASE
+
+    engine = rig.adapter.quiz.engine
+    await rig.form(command_body("schedule 09:00 UTC daily", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    rig.clock.advance(hours=1)
+    [card] = await rig.adapter.quiz.due("slack", "replica-a")
+    # replica-a sends the card and dies before recording it
+    await rig.adapter.client.chat_postMessage(channel="C1", text=render.fallback(card),
+                                              blocks=render.messages(card)[0])
+    rig.clock.advance(LEASE)
+    await rig.sweep()  # replica-b takes the expired claim over
+    assert len(rig.standin.of("chat.postMessage")) == 1  # found it, did not post again
+    assert rig.standin.of("conversations.history")[0]["channel"] == "C1"
+    with engine.db.transaction() as session:
+        post = session.get(Post, card.post_id)
+        assert post is not None and post.state == "posted"
+        assert post.message_ref == rig.standin.history["C1"][0]["ts"]
+
+
+async def test_a_retried_claim_that_never_reached_slack_is_sent(rig: SlackRig) -> None:
+    from bot.engine.posting import LEASE
+
+    await rig.form(command_body("schedule 09:00 UTC daily", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: bool(rig.standin.of("response_url")))
+    rig.clock.advance(hours=1)
+    assert len(await rig.adapter.quiz.due("slack", "replica-a")) == 1  # claimed, then lost
+    rig.clock.advance(LEASE)
+    await rig.sweep()
+    assert len(rig.standin.of("chat.postMessage")) == 1
