@@ -350,8 +350,34 @@ def bench_discord(quick: bool) -> list[Result]:
     ]
 
 
+def bench_scheduling(url: str, store: str, quick: bool) -> list[Result]:
+    """Every channel due in the same minute, posted through the Slack adapter under limits."""
+    from bench import scheduling
+
+    data = scheduling.measure(url, quick)
+    channels = int(data["channels"])
+    intact = data["posted_channels"] == channels and data["doubled"] == 0 \
+        and data["posted_state"] == channels
+    return [
+        Result(store, "scheduled posts: last post / bound", float(data["ratio"]), "×",
+               "≤ 1.2", float(data["ratio"]) <= 1.2,
+               f"{channels:,} channels in {data['workspaces']:,} workspaces due in one minute; "
+               f"last post after {float(data['last_post_s']):.1f} s, bound "
+               f"{float(data['lower_bound_s']):.0f} s (1 msg/s per channel, 1 per "
+               f"{float(data['spacing_s']):.0f} s per workspace); {data['throttled']} 429s"),
+        Result(store, "scheduled posts lost or doubled",
+               float(channels - int(data["posted_channels"]) + int(data["doubled"])), "posts",
+               "0", intact, f"{data['posted_channels']} channels posted, {data['doubled']} "
+               f"doubled, {data['posted_state']} recorded as posted"),
+        Result(store, "scheduler memory, jobs armed", float(data["scheduler_jobs_mb"]), "MiB",
+               "", None, f"bot process RSS {float(data['bot_rss_armed_mb']):.0f} MiB armed, "
+               f"peak {float(data['bot_rss_peak_mb']):.0f} MiB"),
+    ]
+
+
 def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
-         sandbox: bool = True, slack: bool = True, discord: bool = True) -> int:
+         sandbox: bool = True, slack: bool = True, discord: bool = True,
+         scheduling: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -363,6 +389,9 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
             if live:
                 results += bench_live_answers(url, store, sizes)
             results += bench_load_and_board(url, store, sizes)
+        if scheduling:
+            with store_url(store) as fresh:
+                results += bench_scheduling(fresh, store, quick)
     if grading:
         results += bench_grading(quick)
     if sandbox:

@@ -29,26 +29,20 @@ BOT_USER = "UBOT"
 class PostingLimits:
     """Slack's posting limits as the benchmark models them.
 
-    About one message a second per channel, and `per_workspace` messages a minute per
-    workspace (token); beyond them a 429 with Retry-After.
+    About one message a second per channel, and one message every `per_workspace_seconds`
+    per workspace (token); a message beyond them gets a 429 with Retry-After.
     """
 
     per_channel_seconds: float = 1.0
-    per_workspace: int = 20
-    _channel_last: dict[str, float] = field(default_factory=dict)
-    _workspace_times: dict[str, list[float]] = field(default_factory=dict)
+    per_workspace_seconds: float = 6.0
+    _last: dict[str, float] = field(default_factory=dict)
 
     def wait(self, token: str, channel: str, now: float) -> float:
-        """Seconds until this message would be within the limits (0: send it now)."""
-        last = self._channel_last.get(channel)
-        channel_wait = last + self.per_channel_seconds - now if last is not None else 0.0
-        window = [t for t in self._workspace_times.get(token, []) if now - t < 60.0]
-        workspace_wait = window[0] + 60.0 - now if len(window) >= self.per_workspace else 0.0
-        self._workspace_times[token] = window
-        wait = max(channel_wait, workspace_wait)
+        """Seconds until this message would be within the limits (0: it is sent now)."""
+        wait = max(self._last.get("c:" + channel, -1e9) + self.per_channel_seconds - now,
+                   self._last.get("w:" + token, -1e9) + self.per_workspace_seconds - now)
         if wait <= 0:
-            self._channel_last[channel] = now
-            window.append(now)
+            self._last["c:" + channel] = self._last["w:" + token] = now
         return wait
 
 
@@ -57,6 +51,7 @@ class Call:
     method: str
     body: dict[str, Any]
     token: str = ""  # the bearer token the call was made with
+    at: float = field(default_factory=time.time)
 
 
 @dataclass

@@ -19,10 +19,13 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import RetryState
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
@@ -40,6 +43,8 @@ ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 POST_INTERVAL = 1.0  # seconds between two messages in one channel (Slack's posting limit)
 NAME_TTL = 3600.0
+MAX_RETRY_AFTER = 120.0
+CLIENT_TTL = 300.0  # a reinstalled workspace's new token is used within five minutes
 WORK_IN_PROGRESS = 8
 EPOCH = "1970-01-01T00:00:00+00:00"
 SCHEDULED = frozenset({"question", "reveal", "digest", "reminder"})
@@ -84,6 +89,29 @@ class Pacer:
                 self._last[channel] = time.monotonic()
 
 
+class RetryAfter(AsyncRateLimitErrorRetryHandler):
+    """Wait exactly what Slack's Retry-After says before retrying a 429.
+
+    slack_sdk's own handler adds up to a second of random jitter so that many senders do not
+    retry at once; our senders take turns per workspace, so there is no herd to spread, and
+    the jitter would only add up, a second per message, on a rate-limited workspace.
+    """
+
+    async def prepare_for_next_attempt_async(
+            self, *, state: RetryState, request: HttpRequest,
+            response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        if response is None:
+            raise error or RuntimeError("a 429 without a response")
+        state.next_attempt_requested = True
+        values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
+        try:
+            wait = max(float(values[0]), 0.0)
+        except ValueError:
+            wait = 1.0
+        await asyncio.sleep(min(wait, MAX_RETRY_AFTER))
+        state.increment_current_attempt()
+
+
 def web_client(settings: SlackSettings, token: str | None,
                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The Web API client for Slack, or for a stand-in at MLQUIZ_SLACK_API_URL.
@@ -93,7 +121,7 @@ def web_client(settings: SlackSettings, token: str | None,
     base = settings.api_url or "https://slack.com/api/"
     return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/",
                           session=session,
-                          retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                          retry_handlers=[RetryAfter(max_retry_count=10),
                                           AsyncConnectionErrorRetryHandler(max_retry_count=1)])
 
 
@@ -149,6 +177,8 @@ class SlackAdapter:
         self.app = AsyncApp(client=self.client, signing_secret=secret, oauth_settings=oauth,
                             ignoring_self_events_enabled=True)
         self.pacer = Pacer()
+        self.workspaces = Pacer(0.0)
+        self._clients: dict[str, tuple[AsyncWebClient, float]] = {}
         self._names: dict[tuple[str, str], tuple[str, bool, float]] = {}
         # Work after an ack waits here: with a bounded number of answers in progress, the loop
         # always has room to acknowledge the next request at once, even in a burst.
@@ -295,11 +325,11 @@ class SlackAdapter:
                 await self._ephemeral(where, text, blocks)
             elif reply.visibility is Visibility.DIRECT:
                 opened = await where.client.conversations_open(users=reply.user or where.user)
-                await self._post(where.client, opened["channel"]["id"], text, blocks)
+                await self._post(where, opened["channel"]["id"], text, blocks)
             else:
                 channel = reply.channel or where.place.channel_id
                 thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
-                ts = await self._post(where.client, channel, text, blocks, thread)
+                ts = await self._post(where, channel, text, blocks, thread)
                 if reply.kind == "question" and reply.post_id is not None and ts:
                     await self.quiz.mark_posted(reply.post_id, ts)
                 send = reply.meta.get("send_id", "")
@@ -314,10 +344,13 @@ class SlackAdapter:
         await where.client.chat_postEphemeral(channel=where.place.channel_id, user=where.user,
                                              text=text, blocks=blocks, thread_ts=where.thread_ts)
 
-    async def _post(self, client: AsyncWebClient, channel: str, text: str,
+    async def _post(self, where: Where, channel: str, text: str,
                     blocks: list[dict[str, Any]], thread: str | None = None) -> str | None:
-        async with self.pacer.turn(channel):
-            sent = await client.chat_postMessage(
+        # One message at a time per workspace: when Slack says 429, the client waits out
+        # Retry-After holding the workspace's turn, so the others queue instead of piling up
+        # more 429s; and one a second per channel.
+        async with self.workspaces.turn(where.place.workspace_id), self.pacer.turn(channel):
+            sent = await where.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False,
                 unfurl_media=False, thread_ts=thread)
         ts = sent.get("ts")
@@ -380,10 +413,15 @@ class SlackAdapter:
         store = self.app.installation_store
         if store is None:
             return self.client
+        cached = self._clients.get(team)
+        if cached is not None and time.monotonic() - cached[1] < CLIENT_TTL:
+            return cached[0]
         bot = await store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None:
             return None
-        return web_client(self.settings, bot.bot_token, self.session)
+        client = web_client(self.settings, bot.bot_token, self.session)
+        self._clients[team] = (client, time.monotonic())
+        return client
 
     async def close(self) -> None:
         await self.session.close()
