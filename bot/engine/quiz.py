@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 Notify = Callable[[Reply], Coroutine[Any, Any, None]]
+SCHEDULE_CHANGES = frozenset({"schedule", "pause", "resume"})
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
 
@@ -35,6 +36,8 @@ class Quiz:
         waiting = runner.pool.runners + runner.pool.queue if runner else 0
         self.executor = ThreadPoolExecutor(max_workers=threads + waiting,
                                            thread_name_prefix="mlquiz")
+        # Set by the process's scheduler: re-read the schedules after a change.
+        self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
     def close(self) -> None:
         """Stop the worker threads, grading processes and waiting sandboxes."""
@@ -66,7 +69,11 @@ class Quiz:
         if isinstance(parsed, commands.AnswerText):
             return await self.answer(Answer(event.delivery_id, event.actor, event.place,
                                             parsed.text), notify)
-        return await self._run("command", self.engine.command, event)
+        replies = await self._run("command", self.engine.command, event)
+        if parsed is not None and parsed.name in SCHEDULE_CHANGES and event.actor.is_admin \
+                and self.on_schedule_change is not None:
+            await self.on_schedule_change()  # this process re-arms at once; others on sweep
+        return replies
 
     async def answer(self, event: Answer,
                      notify: Notify | None = None) -> list[Reply]:

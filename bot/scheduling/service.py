@@ -71,6 +71,7 @@ class Scheduler:
         `paused`: arm the jobs but let none fire on its own (tests call them directly).
         """
         self.aps.start(paused=paused)
+        self.quiz.on_schedule_change = self.sync
         await self.sync()
         for post_id, at in await self.quiz.open_reveals(self.platform):
             self.arm_reveal(post_id, at)

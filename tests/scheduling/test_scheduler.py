@@ -120,3 +120,25 @@ async def test_a_restart_catches_up_and_rearms_open_reveals(sqlite_engine: QuizE
 
 def _other() -> Place:
     return Place("test", "w1", "c2")
+
+
+async def test_a_schedule_command_rearms_this_process_at_once(sqlite_engine: QuizEngine,
+                                                              clock: FakeClock) -> None:
+    from bot.engine import Command
+    from tests.engine.helpers import ADMIN, PLACE
+
+    engine = sqlite_engine
+    command(engine, "schedule 10:00 UTC daily")
+    channel = channel_id(engine)
+    quiz = Quiz(engine)
+    scheduler = Scheduler(quiz, "test", Platform(engine).deliver)
+    await scheduler.start(paused=True)
+    try:
+        await quiz.command(Command("d-rearm", ADMIN, PLACE, "schedule 18:45 Asia/Kolkata"))
+        trigger = trigger_of(scheduler, channel)
+        assert trigger is not None and trigger.tz == ZoneInfo("Asia/Kolkata")
+        await quiz.command(Command("d-pause", ADMIN, PLACE, "pause"))
+        assert trigger_of(scheduler, channel) is None
+    finally:
+        scheduler.shutdown()
+        quiz.close()
