@@ -72,7 +72,7 @@ class SlackStandIn:
         app.add_routes([web.post("/api/{method}", self.api), web.get("/api/{method}", self.api),
                         web.get("/link", self.socket),
                         web.post("/respond/{id}", self.respond)])
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -422,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "INFO",
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every job added and run at INFO: 10,000 channels, 30,000 lines a day.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         status: int = args.func(args)
     except UserError as exc:

@@ -46,6 +46,7 @@ class ScheduleView:
     """What the scheduler needs to arm a channel's jobs (no ORM object leaves the session)."""
 
     channel_id: int
+    workspace_id: int
     timezone: str
     post_time: dt.time
     weekdays: int
@@ -291,10 +292,16 @@ class Posting:
             due = [(schedule, channel_ext, workspace_ext, day)
                    for schedule, channel_ext, workspace_ext in rows
                    if (day := self._due_day(schedule, now)) is not None]
+            # Days already sent, or claimed by a sender whose lease still runs (in a burst,
+            # the jobs of this very minute): nothing for the sweep to do there.
             done = {(c, d) for c, d in session.execute(
-                sa.select(Post.channel_id, Post.local_date).where(
-                    Post.channel_id.in_([s.channel_id for s, *_ in due]),
-                    Post.state != "claimed"))} if due else set()
+                sa.select(Post.channel_id, Post.local_date)
+                .join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Workspace.platform == platform, Post.kind == "daily",
+                       Post.local_date >= (now - dt.timedelta(days=2)).date(),
+                       sa.or_(Post.state != "claimed", Post.lease_until > now)))} \
+                if due else set()
             session.execute(sa.delete(Delivery).where(
                 Delivery.created_at < now - DELIVERY_MEMORY))
         for schedule, channel_ext, workspace_ext, day in due:
@@ -330,17 +337,16 @@ class Posting:
                 .where(Workspace.platform == platform, Post.state == "posted",
                        Post.reveal_at.is_not(None))) if at is not None]
 
-    def schedules(self, platform: str, changed_since: dt.datetime | None = None
-                  ) -> list[ScheduleView]:
+    def schedules(self, platform: str) -> list[ScheduleView]:
         with self.db.transaction() as session:
-            query = (sa.select(Schedule).join(Channel, Channel.id == Schedule.channel_id)
+            query = (sa.select(Schedule, Channel.workspace_id)
+                     .join(Channel, Channel.id == Schedule.channel_id)
                      .join(Workspace, Workspace.id == Channel.workspace_id)
                      .where(Workspace.platform == platform))
-            if changed_since is not None:
-                query = query.where(Schedule.updated_at > changed_since)
-            return [ScheduleView(s.channel_id, s.timezone,
+            return [ScheduleView(s.channel_id, workspace, s.timezone,
                                  timing.parse_time(s.post_time) or dt.time(9, 0), s.weekdays,
-                                 s.paused, s.updated_at) for s in session.scalars(query)]
+                                 s.paused, s.updated_at)
+                    for s, workspace in session.execute(query)]
 
     # -- digests and reminders --------------------------------------------------------------
 

@@ -13,6 +13,7 @@ only the claimant sends it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -36,6 +37,8 @@ Deliver = Callable[[list[Reply]], Awaitable[None]]
 # A job that could not start on time (a stalled loop, a suspended machine) still runs within
 # this window; older runs are left to the sweep, which applies the channel's own grace.
 MISFIRE_GRACE = 6 * 3600
+BURST_WINDOW = 0.05  # seconds to gather the jobs that fire together before claiming them
+CLAIMS_IN_FLIGHT = 4  # claims running at once (in the engine's worker threads)
 
 
 class SchedulerSettings(BaseSettings):
@@ -52,7 +55,8 @@ def replica_name() -> str:
 
 class Scheduler:
     def __init__(self, quiz: Quiz, platform: str, deliver: Deliver,
-                 settings: SchedulerSettings | None = None, replica: str | None = None) -> None:
+                 settings: SchedulerSettings | None = None, replica: str | None = None,
+                 claims_in_flight: int = CLAIMS_IN_FLIGHT) -> None:
         self.quiz = quiz
         self.platform = platform
         self.deliver = deliver
@@ -62,6 +66,9 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=dt.UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
         self._armed: dict[int, ScheduleView] = {}
+        self._burst: list[tuple[int, asyncio.Future[None]]] = []
+        self.claims_in_flight = claims_in_flight
+        self._draining: set[asyncio.Task[None]] = set()
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -126,7 +133,52 @@ class Scheduler:
     # -- what the jobs do -----------------------------------------------------------------------
 
     async def fire_post(self, channel_id: int) -> None:
-        await self._send(await self.quiz.post_scheduled(channel_id, self.replica))
+        """A channel's job: its card, claimed and handed to the adapter.
+
+        Jobs that fire together are claimed as one burst (see _drain).
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._burst:  # the first of a burst starts its drain
+            drain = asyncio.create_task(self._drain())
+            self._draining.add(drain)
+            drain.add_done_callback(self._draining.discard)
+        self._burst.append((channel_id, done))
+        await done
+
+    async def _drain(self) -> None:
+        """Claim a burst of due channels, the first channel of every workspace first.
+
+        When thousands of channels fall due in the same minute, a workspace's messages go out
+        one at a time at the platform's pace: claiming round-robin across workspaces lets every
+        workspace start at once instead of the last ones waiting for all the others' claims.
+        """
+        await asyncio.sleep(BURST_WINDOW)
+        burst, self._burst = self._burst, []
+        turn: dict[int, int] = {}
+        ranked = []
+        for channel_id, done in burst:
+            view = self._armed.get(channel_id)
+            workspace = view.workspace_id if view is not None else -channel_id
+            turn[workspace] = turn.get(workspace, 0) + 1
+            ranked.append((turn[workspace], workspace, channel_id, done))
+        ranked.sort(key=lambda item: item[:2])
+        gate = asyncio.Semaphore(self.claims_in_flight)
+        sending: set[asyncio.Task[None]] = set()
+
+        async def claim(channel_id: int, done: asyncio.Future[None]) -> None:
+            try:
+                async with gate:
+                    replies = await self.quiz.post_scheduled(channel_id, self.replica)
+                task = asyncio.create_task(self._send(replies))  # paced per workspace
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+                await task
+            finally:
+                if not done.done():
+                    done.set_result(None)
+
+        await asyncio.gather(*(claim(channel_id, done) for _, _, channel_id, done in ranked),
+                             return_exceptions=True)
 
     async def fire_reveal(self, post_id: int) -> None:
         await self._send(await self.quiz.reveal(post_id))

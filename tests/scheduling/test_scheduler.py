@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bot.engine import Place, Quiz, QuizEngine
 from bot.render import Reply
 from bot.scheduling import LocalDailyTrigger, Scheduler
-from bot.store.models import Channel
+from bot.store.models import Channel, Post
 from tests.conftest import FakeClock
 from tests.engine.helpers import command
 from tests.scheduling.test_posting import channel_id, posts, utc
@@ -142,3 +142,35 @@ async def test_a_schedule_command_rearms_this_process_at_once(sqlite_engine: Qui
     finally:
         scheduler.shutdown()
         quiz.close()
+
+
+async def test_a_burst_is_claimed_round_robin_across_workspaces(sqlite_engine: QuizEngine,
+                                                                clock: FakeClock) -> None:
+    """Thousands of channels due in one minute: every workspace's first card is claimed
+    before any workspace's second, so rate-limited workspaces all start at once."""
+    import asyncio
+
+    from bot.store.models import Workspace
+
+    engine = sqlite_engine
+    for workspace in ("w0", "w1", "w2"):
+        for channel in range(3):
+            command(engine, "schedule 09:00 UTC daily",
+                    place=Place("test", workspace, f"{workspace}-c{channel}"))
+    with engine.db.transaction() as session:
+        channels = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
+    platform = Platform(engine)
+    scheduler = Scheduler(Quiz(engine), "test", platform.deliver, claims_in_flight=1)
+    await scheduler.start(paused=True)
+    try:
+        clock.now = utc(2026, 3, 2, 9, 0)
+        await asyncio.gather(*(scheduler.fire_post(c) for c in channels))
+        with engine.db.transaction() as session:
+            order = list(session.scalars(
+                sa.select(Workspace.external_id).select_from(Post)
+                .join(Channel, Channel.id == Post.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id).order_by(Post.id)))
+        assert order == ["w0", "w1", "w2"] * 3
+        assert len(platform.sent) == 9
+    finally:
+        scheduler.shutdown()
