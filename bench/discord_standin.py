@@ -27,6 +27,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bench.slack_standin import serve_loopback
+
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 MESSAGE_CONTENT = 1 << 15
@@ -199,12 +201,7 @@ class DiscordStandIn:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API + "/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_loopback(app)
         return self.base_url
 
     @property

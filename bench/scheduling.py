@@ -104,21 +104,25 @@ async def _run(store_url: str, workspaces: int, per_workspace: int, spacing: flo
                "XDG_DATA_HOME": home}
         for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
             env.pop(name, None)
+        log_path = Path(home) / "bot.log"  # a file: a full pipe would stall the bot
+        log_file = log_path.open("wb")
         bot = subprocess.Popen(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port",
-             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             await wait_healthy(port)
             armed_rss = _rss_kb(bot.pid)
             await asyncio.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()))
-            await standin.wait_for(lambda: len(standin.of("chat.postMessage")) >= total,
+            await standin.wait_for(lambda: standin.posted >= total,
                                    timeout=lower_bound(per_workspace, spacing) * 3 + 300)
             last = max(c.at for c in standin.calls if c.method == "chat.postMessage")
             await asyncio.sleep(3)  # anything doubled would arrive now
             peak_rss = _peak_kb(bot.pid)
         finally:
             bot.terminate()
-            _out, err = bot.communicate(timeout=60)
+            bot.wait(timeout=60)
+            log_file.close()
+            err = log_path.read_bytes()
             await standin.stop()
     per_channel = Counter(str(c.body.get("channel")) for c in standin.calls
                           if c.method == "chat.postMessage")
@@ -133,7 +137,7 @@ async def _run(store_url: str, workspaces: int, per_workspace: int, spacing: flo
             "posted_channels": len(per_channel), "doubled": sum(n - 1 for n in
                                                                 per_channel.values() if n > 1),
             "posted_state": states.get("posted", 0),
-            "throttled": len([c for c in standin.calls if c.method == "429:chat.postMessage"]),
+            "throttled": standin.throttled,
             "bot_rss_armed_mb": armed_rss / 1024, "bot_rss_peak_mb": peak_rss / 1024,
             "scheduler_jobs_mb": await _jobs_memory(store_url) / 1024 / 1024,
             "errors_logged": err.count(b" ERROR ")}

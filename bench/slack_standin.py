@@ -63,6 +63,8 @@ class SlackStandIn:
     base_url: str = ""
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> msgs
     limits: PostingLimits | None = None
+    posted: int = 0  # chat.postMessage calls accepted
+    throttled: int = 0  # … and refused with a 429
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -72,12 +74,7 @@ class SlackStandIn:
         app.add_routes([web.post("/api/{method}", self.api), web.get("/api/{method}", self.api),
                         web.get("/link", self.socket),
                         web.post("/respond/{id}", self.respond)])
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_loopback(app)
         return self.base_url
 
     async def stop(self) -> None:
@@ -115,9 +112,12 @@ class SlackStandIn:
             wait = self.limits.wait(token, str(body.get("channel")), time.monotonic())
             if wait > 0:
                 self.calls.append(Call(f"429:{method}", body, token))
+                self.throttled += 1
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(math.ceil(wait))})
         self.calls.append(Call(method, body, token))
+        if method == "chat.postMessage":
+            self.posted += 1
         return web.json_response(self.answer(method, body))
 
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +189,9 @@ class SlackStandIn:
         deadline = time.monotonic() + timeout
         while not check():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+                last = [c.method for c in self.calls[-10:]]
+                raise AssertionError(f"timed out after {len(self.calls)} calls "
+                                     f"({self.posted} messages posted); the last: {last}")
             await asyncio.sleep(0.02)
 
 
@@ -233,6 +235,16 @@ def thread_reply(user: str, text: str, thread_ts: str, ts: str, channel: str = "
 def interaction_body(payload: dict[str, Any]) -> str:
     """Interactions come as a form with one field, `payload`, holding JSON."""
     return urlencode({"payload": json.dumps(payload)})
+
+
+async def serve_loopback(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` on a free loopback port, without access logs; returns its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
 
 
 def free_port() -> int:

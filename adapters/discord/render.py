@@ -29,7 +29,7 @@ from bot.render import (
     Reply,
     Text,
 )
-from bot.render.text import inline_plain, neutralize_mentions
+from bot.render.text import inline_plain, neutralize_mentions, split_text
 
 CONTENT_LIMIT = 2_000
 DESCRIPTION_LIMIT = 4_096
@@ -86,36 +86,20 @@ def inline(parts: Inline) -> str:
     return "".join(out)
 
 
-def chunks(text: str, limit: int) -> list[str]:
-    """Split at line ends (else at spaces, else hard) so each piece fits."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    if text:
-        pieces.append(text)
-    return pieces
-
-
 def paragraphs(item: Block, limit: int = DESCRIPTION_LIMIT) -> list[str]:
     """A text-like block as description paragraphs, each at most `limit` characters."""
     if isinstance(item, Text):
-        return chunks(inline(item.spans), limit)
+        return split_text(inline(item.spans), limit)
     if isinstance(item, Bullets):
-        return chunks("\n".join(f"• {inline(entry)}" for entry in item.items), limit)
+        return split_text("\n".join(f"• {inline(entry)}" for entry in item.items), limit)
     if isinstance(item, Quote):
         quoted = "\n".join(f"> {escape(line)}" if line.strip() else ">"
                            for line in item.text.splitlines() or [""])
-        return chunks(quoted + (f"\n— {escape(item.author)}" if item.author else ""), limit)
+        return split_text(quoted + (f"\n— {escape(item.author)}" if item.author else ""), limit)
     if isinstance(item, CodeBlock):
         fence = f"```{item.language}\n"
         body = item.code.rstrip().replace("```", "ˋˋˋ")
-        return [f"{fence}{piece}\n```" for piece in chunks(body, limit - len(fence) - 4)]
+        return [f"{fence}{piece}\n```" for piece in split_text(body, limit - len(fence) - 4)]
     if isinstance(item, Divider):
         return ["───"]
     raise TypeError(f"{type(item).__name__} is not a paragraph")
@@ -181,7 +165,7 @@ def messages(reply: Reply) -> list[Message]:
             [f"-# {escape(inline_plain(item.spans))}"] if isinstance(item, Note)
             else paragraphs(item, CONTENT_LIMIT)))
         return [Message(content=piece, mentions=_mentioned(reply))
-                for piece in chunks(text, CONTENT_LIMIT)] or [Message()]
+                for piece in split_text(text, CONTENT_LIMIT)] or [Message()]
     out: list[Message] = []
     for embed in embeds(reply):
         last = out[-1] if out else None

@@ -82,6 +82,16 @@ def record_start(path: Path, now: float) -> list[float]:
     return previous
 
 
+async def login(client: discord.Client, settings: DiscordSettings) -> None:
+    """Log in over REST; a refused token becomes one line for the operator."""
+    assert settings.token is not None
+    try:
+        await client.login(settings.token.get_secret_value())
+    except discord.LoginFailure as error:
+        raise DiscordRefused("Discord refused DISCORD_TOKEN; copy the bot token again from the "
+                             "Developer Portal (Bot → Reset Token)") from error
+
+
 def command_tree(client: discord.Client) -> app_commands.CommandTree[discord.Client]:
     tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
     tree.add_command(MlquizGroup())
@@ -98,11 +108,7 @@ async def sync(settings: DiscordSettings, guild_id: int | None) -> int:
     client = discord.Client(intents=discord.Intents(guilds=True))  # it never connects
     tree = command_tree(client)
     async with client:
-        try:
-            await client.login(settings.token.get_secret_value())
-        except discord.LoginFailure as error:
-            raise DiscordRefused("Discord refused DISCORD_TOKEN; copy the bot token again "
-                                 "from the Developer Portal (Bot → Reset Token)") from error
+        await login(client, settings)
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
             tree.copy_global_to(guild=guild)
@@ -136,11 +142,7 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
     adapter = DiscordAdapter(quiz, settings)
     client = adapter.client
     async with client:
-        try:
-            await client.login(settings.token.get_secret_value())
-        except discord.LoginFailure as error:
-            raise DiscordRefused("Discord refused DISCORD_TOKEN; copy the bot token again "
-                                 "from the Developer Portal (Bot → Reset Token)") from error
+        await login(client, settings)
         limits = await client.fetch_session_start_limits()
         needed = len(settings.shard_ids or range(settings.shard_count or 1))
         if await _wait(budget_delay(limits.remaining, limits.total, limits.reset_after / 1000,

@@ -25,7 +25,7 @@ from bot.render import (
     Reply,
     Text,
 )
-from bot.render.text import inline_plain
+from bot.render.text import inline_plain, split_text
 
 SECTION_LIMIT = 2_900
 HEADER_LIMIT = 150
@@ -66,25 +66,9 @@ def mrkdwn(parts: Inline) -> str:
     return "".join(out)
 
 
-def _chunks(text: str, limit: int) -> list[str]:
-    """Split at line ends (else at spaces, else hard) so each piece fits."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    if text:
-        pieces.append(text)
-    return pieces
-
-
 def _sections(text: str) -> list[SlackBlock]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-            for piece in _chunks(text, SECTION_LIMIT)]
+            for piece in split_text(text, SECTION_LIMIT)]
 
 
 def block(item: Block) -> list[SlackBlock]:
@@ -103,7 +87,7 @@ def block(item: Block) -> list[SlackBlock]:
     if isinstance(item, CodeBlock):
         body = escape(item.code.replace("```", "ˋˋˋ"))
         return [{"type": "section", "text": {"type": "mrkdwn", "text": f"```{piece}```"}}
-                for piece in _chunks(body, SECTION_LIMIT - 6)]
+                for piece in split_text(body, SECTION_LIMIT - 6)]
     if isinstance(item, Fields):
         fields = [{"type": "mrkdwn",
                    "text": f"*{escape(k)}*\n{escape(v)}"[:FIELD_LIMIT]} for k, v in item.items]
@@ -116,7 +100,7 @@ def block(item: Block) -> list[SlackBlock]:
              **({"style": "primary"} if b.primary else {})} for b in item.buttons]}]
     if isinstance(item, Note):
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": piece}]}
-                for piece in _chunks(mrkdwn(item.spans), SECTION_LIMIT)]
+                for piece in split_text(mrkdwn(item.spans), SECTION_LIMIT)]
     if isinstance(item, Divider):
         return [{"type": "divider"}]
     raise TypeError(f"no Slack rendering for {type(item).__name__}")

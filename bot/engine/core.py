@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -125,7 +125,12 @@ class QuizEngine:
 
     def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
         """A channel's scheduled post (its cron job): once per local day, within grace."""
-        return self.posting.post_scheduled(channel_id, replica)
+        return self.posting.post_scheduled([channel_id], replica)
+
+    def post_scheduled_many(self, channel_ids: Sequence[int], replica: str = ""
+                            ) -> list[Reply]:
+        """The cron jobs of channels that fall due together, claimed as one batch."""
+        return self.posting.post_scheduled(channel_ids, replica)
 
     def mark_posted(self, post_id: int, message_ref: str) -> None:
         """Remember the platform's reference of a sent card, so thread replies find it."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -33,6 +33,7 @@ from bot.render import Reply, Visibility
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Channel, Delivery, Post, Schedule, Send, Streak, Tally, User, Workspace
+from bot.store.upsert import insert_statement
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)
@@ -93,29 +94,84 @@ class Posting:
             replies.append(cards.info("Posted today's question. It won't post again today."))
         return replies
 
-    def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
-        """The channel's cron job: the card of its latest scheduled time, if within grace."""
+    def post_scheduled(self, channel_ids: Sequence[int], replica: str = "") -> list[Reply]:
+        """The channels' cron jobs: their cards, in the order of `channel_ids`.
+
+        A channel gets the card of its latest scheduled time if that is within its grace and
+        not claimed yet. Jobs that fire together are claimed together: a few queries and one
+        insert for the whole batch, instead of a transaction per channel.
+        """
         now = self.clock()
         with self.db.transaction() as session:
-            found = self._channel(session, channel_id)
-            if found is None:
-                return []  # the channel or its schedule is gone: nothing to do
-            schedule, channel_ext, workspace_ext = found
-            due = self._due_day(schedule, now)
-            if schedule.paused or due is None:
+            rows = session.execute(
+                sa.select(Schedule, Channel.external_id, Workspace.external_id)
+                .join(Channel, Channel.id == Schedule.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(Schedule.channel_id.in_(channel_ids),
+                       Schedule.paused.is_(False))).all()
+            due = {schedule.channel_id: (schedule, channel_ext, workspace_ext, day)
+                   for schedule, channel_ext, workspace_ext in rows
+                   if (day := self._due_day(schedule, now)) is not None}
+            if not due:
                 return []
-            replies = self._claim_day(session, channel_id, channel_ext, schedule, due, now,
-                                      replica) or []
-        return _in_workspace(replies, workspace_ext)
+            existing = {(p.channel_id, p.local_date): p for p in session.scalars(
+                sa.select(Post).where(Post.channel_id.in_(due),
+                                      Post.local_date.in_({d for *_, d in due.values()})))}
+            history: dict[int, list[str]] = {}
+            for channel_id, question_id in session.execute(
+                    sa.select(Post.channel_id, Post.question_id).where(
+                        Post.channel_id.in_(due), Post.kind == "daily").order_by(Post.id)):
+                history.setdefault(channel_id, []).append(question_id)
+            replies: dict[int, list[Reply]] = {}
+            fresh: list[Post] = []
+            for channel_id in dict.fromkeys(c for c in channel_ids if c in due):
+                schedule, channel_ext, workspace_ext, day = due[channel_id]
+                post = existing.get((channel_id, day))
+                if post is not None:
+                    if post.state == "claimed":  # its sender may have died
+                        replies[channel_id] = _in_workspace(
+                            self._reclaim(session, post, channel_ext, now, replica),
+                            workspace_ext)
+                    continue
+                question = choose_question(
+                    eligible_questions(self.bank, schedule.categories, schedule.difficulty,
+                                       self.excluded()),
+                    history.get(channel_id, []), schedule.categories,
+                    f"{channel_id}:{day.isoformat()}")
+                if question is None:
+                    log.warning("no question fits the mix of channel %s; nothing posted",
+                                channel_id)
+                    continue
+                fresh.append(Post(channel_id=channel_id, question_id=question.id, kind="daily",
+                                  local_date=day, state="claimed", claimed_at=now,
+                                  claimed_by=replica[:64], lease_until=now + LEASE,
+                                  attempts=1, reveal_at=reveal_time(schedule, now)))
+            for post in self._insert_claims(session, fresh):
+                schedule, channel_ext, workspace_ext, _day = due[post.channel_id]
+                self.prepare(post.question_id)
+                replies[post.channel_id] = _in_workspace(
+                    [self._card(post, schedule, channel_ext)], workspace_ext)
+        return [reply for channel_id in channel_ids for reply in replies.get(channel_id, [])]
 
-    def _channel(self, session: Session, channel_id: int
-                 ) -> tuple[Schedule, str, str] | None:
-        row = session.execute(
-            sa.select(Schedule, Channel.external_id, Workspace.external_id)
-            .join(Channel, Channel.id == Schedule.channel_id)
-            .join(Workspace, Workspace.id == Channel.workspace_id)
-            .where(Schedule.channel_id == channel_id)).first()
-        return (row[0], row[1], row[2]) if row is not None else None
+    @staticmethod
+    def _insert_claims(session: Session, posts: list[Post]) -> list[Post]:
+        """Insert claims in one statement; only the ones inserted here come back, with ids.
+
+        A claim another process holds already is skipped: the unique key decides.
+        """
+        if not posts:
+            return []
+        columns = ("channel_id", "question_id", "kind", "local_date", "state", "claimed_at",
+                   "claimed_by", "lease_until", "attempts", "reveal_at")
+        statement = insert_statement(session, Post).values(
+            [{name: getattr(post, name) for name in columns} for post in posts])
+        inserted = session.execute(
+            statement.on_conflict_do_nothing(index_elements=["channel_id", "local_date"])
+            .returning(statement.table.c.id, statement.table.c.channel_id)).all()
+        by_channel = {post.channel_id: post for post in posts}
+        for post_id, channel_id in inserted:
+            by_channel[channel_id].id = post_id
+        return [by_channel[channel_id] for _post_id, channel_id in inserted]
 
     def _due_day(self, schedule: Schedule, now: dt.datetime) -> dt.date | None:
         """The local date whose post is due now: its time has come and its grace not passed."""
@@ -284,11 +340,7 @@ class Posting:
         now = self.clock()
         replies: list[Reply] = []
         with self.db.transaction() as session:
-            rows = session.execute(
-                sa.select(Schedule, Channel.external_id, Workspace.external_id)
-                .join(Channel, Channel.id == Schedule.channel_id)
-                .join(Workspace, Workspace.id == Channel.workspace_id)
-                .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
+            rows = _active_schedules(session, platform)
             due = [(schedule, channel_ext, workspace_ext, day)
                    for schedule, channel_ext, workspace_ext in rows
                    if (day := self._due_day(schedule, now)) is not None]
@@ -387,12 +439,7 @@ class Posting:
         """The weekly digest, at post time on the channel's digest day (within grace)."""
         replies: list[Reply] = []
         with self.db.transaction() as session:
-            rows = session.execute(
-                sa.select(Schedule, Channel.external_id, Workspace.external_id)
-                .join(Channel, Channel.id == Schedule.channel_id)
-                .join(Workspace, Workspace.id == Channel.workspace_id)
-                .where(Workspace.platform == platform, Schedule.paused.is_(False),
-                       Schedule.digest_weekday.is_not(None))).all()
+            rows = _active_schedules(session, platform, Schedule.digest_weekday.is_not(None))
         for schedule, channel_ext, workspace_ext in rows:
             assert schedule.digest_weekday is not None
             tz = timing.zone_or_utc(schedule.timezone)
@@ -511,6 +558,17 @@ def reveal_time(schedule: Schedule, posted: dt.datetime) -> dt.datetime:
         if instant > posted:
             return instant
     return posted + dt.timedelta(minutes=schedule.reveal_after_minutes)
+
+
+def _active_schedules(session: Session, platform: str, *extra: sa.ColumnElement[bool]
+                      ) -> list[tuple[Schedule, str, str]]:
+    """The platform's unpaused schedules, with the platform ids of channel and workspace."""
+    rows = session.execute(
+        sa.select(Schedule, Channel.external_id, Workspace.external_id)
+        .join(Channel, Channel.id == Schedule.channel_id)
+        .join(Workspace, Workspace.id == Channel.workspace_id)
+        .where(Workspace.platform == platform, Schedule.paused.is_(False), *extra)).all()
+    return [(schedule, channel, workspace) for schedule, channel, workspace in rows]
 
 
 def _updated(session: Session, statement: sa.Update) -> int:

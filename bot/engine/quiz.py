@@ -97,9 +97,9 @@ class Quiz:
     async def post_daily(self, place: Place) -> list[Reply]:
         return await self._run("daily post", self.engine.post_daily, place)
 
-    async def post_scheduled(self, channel_id: int, replica: str = "") -> list[Reply]:
-        return await self._run("scheduled post", self.engine.post_scheduled, channel_id,
-                               replica)
+    async def post_scheduled(self, channel_ids: list[int], replica: str = "") -> list[Reply]:
+        return await self._run("scheduled posts", self.engine.post_scheduled_many,
+                               channel_ids, replica)
 
     async def reveal(self, post_id: int) -> list[Reply]:
         return await self._run("reveal", self.engine.reveal_post, post_id)

@@ -47,6 +47,22 @@ def neutralize_mentions(text: str) -> str:
     return _MASS_MENTION.sub(lambda m: "@\u2060" + m.group(1), text)
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line ends (else at spaces, else hard) so each piece fits a platform's limit."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text:
+        pieces.append(text)
+    return pieces
+
+
 def inline_plain(parts: Inline) -> str:
     out = []
     for span in parts:

@@ -38,7 +38,8 @@ Deliver = Callable[[list[Reply]], Awaitable[None]]
 # this window; older runs are left to the sweep, which applies the channel's own grace.
 MISFIRE_GRACE = 6 * 3600
 BURST_WINDOW = 0.05  # seconds to gather the jobs that fire together before claiming them
-CLAIMS_IN_FLIGHT = 4  # claims running at once (in the engine's worker threads)
+CLAIMS_IN_FLIGHT = 2  # claim batches running at once (in the engine's worker threads)
+CLAIM_BATCH = 100  # channels claimed in one transaction
 
 
 class SchedulerSettings(BaseSettings):
@@ -165,19 +166,23 @@ class Scheduler:
         gate = asyncio.Semaphore(self.claims_in_flight)
         sending: set[asyncio.Task[None]] = set()
 
-        async def claim(channel_id: int, done: asyncio.Future[None]) -> None:
+        async def claim(batch: list[tuple[int, int, int, asyncio.Future[None]]]) -> None:
             try:
                 async with gate:
-                    replies = await self.quiz.post_scheduled(channel_id, self.replica)
-                task = asyncio.create_task(self._send(replies))  # paced per workspace
-                sending.add(task)
-                task.add_done_callback(sending.discard)
-                await task
+                    replies = await self.quiz.post_scheduled([c for _, _, c, _ in batch],
+                                                             self.replica)
+                for reply in replies:  # each paced by its workspace's turns
+                    task = asyncio.create_task(self._send([reply]))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
+                await asyncio.gather(*list(sending), return_exceptions=True)
             finally:
-                if not done.done():
-                    done.set_result(None)
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
-        await asyncio.gather(*(claim(channel_id, done) for _, _, channel_id, done in ranked),
+        await asyncio.gather(*(claim(ranked[i:i + CLAIM_BATCH])
+                               for i in range(0, len(ranked), CLAIM_BATCH)),
                              return_exceptions=True)
 
     async def fire_reveal(self, post_id: int) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.store.models import Base
 
 
-def _insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+def insert_statement(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
     table = model.__table__
     assert isinstance(table, sa.Table)
     dialect = session.get_bind().dialect.name
@@ -22,14 +22,14 @@ def _insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.I
 def insert_ignore(session: Session, model: type[Base], values: Mapping[str, Any],
                   conflict: Sequence[str]) -> None:
     """Insert a row unless one with the same `conflict` columns exists."""
-    session.execute(_insert(session, model).values(**values)
+    session.execute(insert_statement(session, model).values(**values)
                     .on_conflict_do_nothing(index_elements=list(conflict)))
 
 
 def insert_or_add(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
                   conflict: Sequence[str], add: Sequence[str]) -> None:
     """Insert rows in one statement; where a row exists, add the `add` columns to it."""
-    statement = _insert(session, model).values(list(rows))
+    statement = insert_statement(session, model).values(list(rows))
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict),
         set_={name: statement.table.c[name] + statement.excluded[name] for name in add},
