@@ -69,18 +69,23 @@ class Where:
 
 
 class Pacer:
-    """At most one message per POST_INTERVAL per channel; messages wait their turn in order."""
+    """At most one message per `interval` per key; messages wait their turn in order.
+
+    Keys are channels, or workspaces' tokens; `intervals` holds paces learned for single keys.
+    """
 
     def __init__(self, interval: float = POST_INTERVAL) -> None:
         self.interval = interval
+        self.intervals: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
 
     @contextlib.asynccontextmanager
     async def turn(self, channel: str) -> AsyncIterator[None]:
-        """Wait for this channel's turn; the next one starts `interval` after this one ends."""
+        """Wait for this key's turn; the next one starts its interval after this one ends."""
         async with self._locks.setdefault(channel, asyncio.Lock()):
-            wait = self._last.get(channel, 0.0) + self.interval - time.monotonic()
+            interval = self.intervals.get(channel, self.interval)
+            wait = self._last.get(channel, 0.0) + interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
@@ -90,12 +95,19 @@ class Pacer:
 
 
 class RetryAfter(AsyncRateLimitErrorRetryHandler):
-    """Wait exactly what Slack's Retry-After says before retrying a 429.
+    """Wait exactly what Slack's Retry-After says before retrying a 429, and remember it.
 
     slack_sdk's own handler adds up to a second of random jitter so that many senders do not
     retry at once; our senders take turns per workspace, so there is no herd to spread, and
-    the jitter would only add up, a second per message, on a rate-limited workspace.
+    the jitter would only add up, a second per message, on a rate-limited workspace. The wait
+    is remembered as the workspace's pace (`paces[key]`), so its next messages are spaced by
+    it instead of each spending a request on a 429 first.
     """
+
+    def __init__(self, paces: dict[str, float] | None = None, key: str = "",
+                 max_retry_count: int = 10) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.paces, self.key = paces, key
 
     async def prepare_for_next_attempt_async(
             self, *, state: RetryState, request: HttpRequest,
@@ -108,12 +120,16 @@ class RetryAfter(AsyncRateLimitErrorRetryHandler):
             wait = max(float(values[0]), 0.0)
         except ValueError:
             wait = 1.0
-        await asyncio.sleep(min(wait, MAX_RETRY_AFTER))
+        wait = min(wait, MAX_RETRY_AFTER)
+        if self.paces is not None and self.key:
+            self.paces[self.key] = wait
+        await asyncio.sleep(wait)
         state.increment_current_attempt()
 
 
 def web_client(settings: SlackSettings, token: str | None,
-               session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+               session: aiohttp.ClientSession | None = None,
+               paces: dict[str, float] | None = None) -> AsyncWebClient:
     """The Web API client for Slack, or for a stand-in at MLQUIZ_SLACK_API_URL.
 
     429s are retried after Retry-After, dropped connections once.
@@ -121,7 +137,7 @@ def web_client(settings: SlackSettings, token: str | None,
     base = settings.api_url or "https://slack.com/api/"
     return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/",
                           session=session,
-                          retry_handlers=[RetryAfter(max_retry_count=10),
+                          retry_handlers=[RetryAfter(paces, token or ""),
                                           AsyncConnectionErrorRetryHandler(max_retry_count=1)])
 
 
@@ -168,7 +184,8 @@ class SlackAdapter:
         # One connection pool for every Web API call; without it each call opens (and closes)
         # a new connection, which under load costs more than the call itself.
         self.session = aiohttp.ClientSession()
-        self.client = web_client(settings, token, self.session)
+        self.workspaces = Pacer(0.0)  # one message at a time per workspace, at its pace
+        self.client = web_client(settings, token, self.session, self.workspaces.intervals)
         oauth = None
         if settings.mode == "oauth":
             from adapters.slack.install import oauth_settings
@@ -177,7 +194,6 @@ class SlackAdapter:
         self.app = AsyncApp(client=self.client, signing_secret=secret, oauth_settings=oauth,
                             ignoring_self_events_enabled=True)
         self.pacer = Pacer()
-        self.workspaces = Pacer(0.0)
         self._clients: dict[str, tuple[AsyncWebClient, float]] = {}
         self._names: dict[tuple[str, str], tuple[str, bool, float]] = {}
         # Work after an ack waits here: with a bounded number of answers in progress, the loop
@@ -349,7 +365,8 @@ class SlackAdapter:
         # One message at a time per workspace: when Slack says 429, the client waits out
         # Retry-After holding the workspace's turn, so the others queue instead of piling up
         # more 429s; and one a second per channel.
-        async with self.workspaces.turn(where.place.workspace_id), self.pacer.turn(channel):
+        workspace = where.client.token or where.place.workspace_id
+        async with self.workspaces.turn(workspace), self.pacer.turn(channel):
             sent = await where.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False,
                 unfurl_media=False, thread_ts=thread)
@@ -419,7 +436,8 @@ class SlackAdapter:
         bot = await store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None:
             return None
-        client = web_client(self.settings, bot.bot_token, self.session)
+        client = web_client(self.settings, bot.bot_token, self.session,
+                            self.workspaces.intervals)
         self._clients[team] = (client, time.monotonic())
         return client
 
