@@ -44,6 +44,8 @@ ANSWER_INPUT = "text"
 POST_INTERVAL = 1.0  # seconds between two messages in one channel (Slack's posting limit)
 NAME_TTL = 3600.0
 MAX_RETRY_AFTER = 120.0
+PACE_MEMORY = 600.0  # seconds a pace learned from a 429 is kept
+RIGHT_AFTER = 0.5  # seconds: a 429 this soon after the previous message tells the pace
 CLIENT_TTL = 300.0  # a reinstalled workspace's new token is used within five minutes
 WORK_IN_PROGRESS = 8
 EPOCH = "1970-01-01T00:00:00+00:00"
@@ -71,27 +73,40 @@ class Where:
 class Pacer:
     """At most one message per `interval` per key; messages wait their turn in order.
 
-    Keys are channels, or workspaces' tokens; `intervals` holds paces learned for single keys.
+    Keys are channels, or workspaces' tokens. When a message sent right after the previous one
+    met a 429 (`rejected`, written by RetryAfter), its Retry-After is the key's own pace;
+    later turns of that key keep that pace for PACE_MEMORY.
     """
 
     def __init__(self, interval: float = POST_INTERVAL) -> None:
         self.interval = interval
-        self.intervals: dict[str, float] = {}
+        self.rejected: dict[str, tuple[float, float]] = {}  # key -> (Retry-After, when)
+        self._paces: dict[str, tuple[float, float]] = {}  # key -> (pace, learned when)
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
 
+    def pace(self, key: str) -> float:
+        pace, since = self._paces.get(key, (self.interval, 0.0))
+        return pace if time.monotonic() - since < PACE_MEMORY else self.interval
+
     @contextlib.asynccontextmanager
     async def turn(self, channel: str) -> AsyncIterator[None]:
-        """Wait for this key's turn; the next one starts its interval after this one ends."""
+        """Wait for this key's turn; the next one starts its pace after this one ends."""
         async with self._locks.setdefault(channel, asyncio.Lock()):
-            interval = self.intervals.get(channel, self.interval)
-            wait = self._last.get(channel, 0.0) + interval - time.monotonic()
+            previous = self._last.get(channel, 0.0)
+            wait = previous + self.pace(channel) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            started = time.monotonic()
             try:
                 yield
             finally:
                 self._last[channel] = time.monotonic()
+                retry_after, when = self.rejected.get(channel, (0.0, 0.0))
+                if when >= started and 0 < when - previous < RIGHT_AFTER:
+                    # Refused right after the previous message: Retry-After is the pace.
+                    self._paces[channel] = (min(retry_after, MAX_RETRY_AFTER),
+                                            time.monotonic())
 
 
 class RetryAfter(AsyncRateLimitErrorRetryHandler):
@@ -99,15 +114,15 @@ class RetryAfter(AsyncRateLimitErrorRetryHandler):
 
     slack_sdk's own handler adds up to a second of random jitter so that many senders do not
     retry at once; our senders take turns per workspace, so there is no herd to spread, and
-    the jitter would only add up, a second per message, on a rate-limited workspace. The wait
-    is remembered as the workspace's pace (`paces[key]`), so its next messages are spaced by
-    it instead of each spending a request on a 429 first.
+    the jitter would only add up, a second per message, on a rate-limited workspace. The 429 is
+    reported to the workspace's Pacer (`rejected[key]`), which learns the pace from it, so the
+    next messages are spaced by it instead of each spending a request on a 429 first.
     """
 
-    def __init__(self, paces: dict[str, float] | None = None, key: str = "",
-                 max_retry_count: int = 10) -> None:
+    def __init__(self, rejected: dict[str, tuple[float, float]] | None = None,
+                 key: str = "", max_retry_count: int = 10) -> None:
         super().__init__(max_retry_count=max_retry_count)
-        self.paces, self.key = paces, key
+        self.rejected, self.key = rejected, key
 
     async def prepare_for_next_attempt_async(
             self, *, state: RetryState, request: HttpRequest,
@@ -121,15 +136,15 @@ class RetryAfter(AsyncRateLimitErrorRetryHandler):
         except ValueError:
             wait = 1.0
         wait = min(wait, MAX_RETRY_AFTER)
-        if self.paces is not None and self.key:
-            self.paces[self.key] = wait
+        if self.rejected is not None and self.key:
+            self.rejected[self.key] = (wait, time.monotonic())
         await asyncio.sleep(wait)
         state.increment_current_attempt()
 
 
 def web_client(settings: SlackSettings, token: str | None,
                session: aiohttp.ClientSession | None = None,
-               paces: dict[str, float] | None = None) -> AsyncWebClient:
+               rejected: dict[str, tuple[float, float]] | None = None) -> AsyncWebClient:
     """The Web API client for Slack, or for a stand-in at MLQUIZ_SLACK_API_URL.
 
     429s are retried after Retry-After, dropped connections once.
@@ -137,7 +152,7 @@ def web_client(settings: SlackSettings, token: str | None,
     base = settings.api_url or "https://slack.com/api/"
     return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/",
                           session=session,
-                          retry_handlers=[RetryAfter(paces, token or ""),
+                          retry_handlers=[RetryAfter(rejected, token or ""),
                                           AsyncConnectionErrorRetryHandler(max_retry_count=1)])
 
 
@@ -185,7 +200,7 @@ class SlackAdapter:
         # a new connection, which under load costs more than the call itself.
         self.session = aiohttp.ClientSession()
         self.workspaces = Pacer(0.0)  # one message at a time per workspace, at its pace
-        self.client = web_client(settings, token, self.session, self.workspaces.intervals)
+        self.client = web_client(settings, token, self.session, self.workspaces.rejected)
         oauth = None
         if settings.mode == "oauth":
             from adapters.slack.install import oauth_settings
@@ -437,7 +452,7 @@ class SlackAdapter:
         if bot is None:
             return None
         client = web_client(self.settings, bot.bot_token, self.session,
-                            self.workspaces.intervals)
+                            self.workspaces.rejected)
         self._clients[team] = (client, time.monotonic())
         return client
 
