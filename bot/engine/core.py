@@ -134,7 +134,10 @@ class QuizEngine:
 
     def mark_posted(self, post_id: int, message_ref: str) -> None:
         """Remember the platform's reference of a sent card, so thread replies find it."""
-        self.posting.mark_posted(post_id, message_ref)
+        self.posting.mark_posted([(post_id, message_ref)])
+
+    def mark_posted_many(self, sent: Sequence[tuple[int, str]]) -> None:
+        self.posting.mark_posted(sent)
 
     def mark_sent(self, send_id: int, message_ref: str) -> None:
         self.posting.mark_sent(send_id, message_ref)

@@ -32,7 +32,18 @@ from bot.grading import Band
 from bot.render import Reply, Visibility
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
-from bot.store.models import Channel, Delivery, Post, Schedule, Send, Streak, Tally, User, Workspace
+from bot.store.models import (
+    Channel,
+    Delivery,
+    Post,
+    Schedule,
+    Send,
+    Streak,
+    Tally,
+    User,
+    UTCDateTime,
+    Workspace,
+)
 from bot.store.upsert import insert_statement
 
 log = logging.getLogger(__name__)
@@ -268,16 +279,24 @@ class Posting:
             card.meta["reveal_at"] = post.reveal_at.isoformat()
         return card
 
-    def mark_posted(self, post_id: int, message_ref: str) -> None:
-        """The card is out: remember its reference (threads find it) and end the claim."""
+    def mark_posted(self, sent: Sequence[tuple[int, str]]) -> None:
+        """Cards are out: remember each one's reference (threads find it), end the claims.
+
+        One statement for the batch (a burst of scheduled cards reports in together).
+        """
+        table = Post.__table__
+        assert isinstance(table, sa.Table)
+        statement = (
+            sa.update(table).where(table.c.id == sa.bindparam("post"))
+            .values(message_ref=sa.bindparam("ref"), lease_until=None,
+                    posted_at=sa.func.coalesce(table.c.posted_at,
+                                               sa.bindparam("now", type_=UTCDateTime())),
+                    state=sa.case((table.c.state.in_(("claimed", "failed")), "posted"),
+                                  else_=table.c.state)))
+        now = self.clock()
         with self.db.transaction() as session:
-            post = session.get(Post, post_id)
-            if post is not None:
-                post.message_ref = message_ref[:128]
-                post.posted_at = post.posted_at or self.clock()
-                post.lease_until = None
-                if post.state in ("claimed", "failed"):
-                    post.state = "posted"
+            session.connection().execute(statement, [
+                {"post": post_id, "ref": ref[:128], "now": now} for post_id, ref in sent])
 
     def send_failed(self, post_id: int | None = None, send_id: int | None = None,
                     permanent: bool = False) -> None:

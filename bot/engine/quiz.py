@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 Notify = Callable[[Reply], Coroutine[Any, Any, None]]
+MARK_WINDOW = 0.02  # seconds to gather reports of sent cards into one write
 SCHEDULE_CHANGES = frozenset({"schedule", "pause", "resume"})
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
@@ -36,6 +37,8 @@ class Quiz:
         waiting = runner.pool.runners + runner.pool.queue if runner else 0
         self.executor = ThreadPoolExecutor(max_workers=threads + waiting,
                                            thread_name_prefix="mlquiz")
+        self._sent: list[tuple[int, str, asyncio.Future[None]]] = []
+        self._recording: set[asyncio.Task[None]] = set()
         # Set by the process's scheduler: re-read the schedules after a change.
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
@@ -141,5 +144,24 @@ class Quiz:
             log.error("giving %s a schedule failed: %s", place.channel_id, exc)
 
     async def mark_posted(self, post_id: int, message_ref: str) -> None:
-        await self._quietly(f"recording the message of post {post_id}", None,
-                            self.engine.mark_posted, post_id, message_ref)
+        """Record a sent card.
+
+        Reports that arrive together are written together: a burst of scheduled cards costs a
+        few transactions, not one per card.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._sent:
+            task = asyncio.create_task(self._record_sent())
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
+        self._sent.append((post_id, message_ref, done))
+        await done
+
+    async def _record_sent(self) -> None:
+        await asyncio.sleep(MARK_WINDOW)
+        batch, self._sent = self._sent, []
+        await self._quietly(f"recording the messages of {len(batch)} posts", None,
+                            self.engine.mark_posted_many, [(p, r) for p, r, _ in batch])
+        for *_, done in batch:
+            if not done.done():
+                done.set_result(None)

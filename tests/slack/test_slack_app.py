@@ -263,3 +263,20 @@ async def test_a_retried_claim_that_never_reached_slack_is_sent(rig: SlackRig) -
     rig.clock.advance(LEASE)
     await rig.sweep()
     assert len(rig.standin.of("chat.postMessage")) == 1
+
+
+async def test_a_workspace_refused_right_after_a_message_is_paced_by_its_retry_after() -> None:
+    import asyncio
+
+    from adapters.slack.app import Pacer
+
+    pacer = Pacer(0.0)
+    async with pacer.turn("xoxb-w1"):
+        pass
+    started = time.monotonic()
+    async with pacer.turn("xoxb-w1"):
+        pacer.rejected["xoxb-w1"] = (0.3, time.monotonic())  # what RetryAfter reports
+        await asyncio.sleep(0.3)  # … while it waits out the 429 and retries
+    assert pacer.pace("xoxb-w1") == 0.3 and pacer.pace("xoxb-w2") == 0.0
+    async with pacer.turn("xoxb-w1"):  # the next message keeps that pace, without a 429
+        assert time.monotonic() - started >= 0.6
