@@ -113,8 +113,14 @@ async def _run(store_url: str, workspaces: int, per_workspace: int, spacing: flo
             await wait_healthy(port)
             armed_rss = _rss_kb(bot.pid)
             await asyncio.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()))
-            await standin.wait_for(lambda: standin.posted >= total,
-                                   timeout=lower_bound(per_workspace, spacing) * 3 + 300)
+            try:
+                await standin.wait_for(lambda: standin.posted >= total,
+                                       timeout=lower_bound(per_workspace, spacing) * 3 + 300)
+            except AssertionError:
+                problems = [line for line in log_path.read_text().splitlines()
+                            if " ERROR " in line or " WARNING " in line]
+                print("the bot's log:", *problems[-20:], sep="\n", file=sys.stderr)
+                raise
             last = max(c.at for c in standin.calls if c.method == "chat.postMessage")
             await asyncio.sleep(3)  # anything doubled would arrive now
             peak_rss = _peak_kb(bot.pid)

@@ -291,7 +291,8 @@ class Posting:
             .values(message_ref=sa.bindparam("ref"), lease_until=None,
                     posted_at=sa.func.coalesce(table.c.posted_at,
                                                sa.bindparam("now", type_=UTCDateTime())),
-                    state=sa.case((table.c.state.in_(("claimed", "failed")), "posted"),
+                    state=sa.case((sa.or_(table.c.state == "claimed",
+                                          table.c.state == "failed"), "posted"),
                                   else_=table.c.state)))
         now = self.clock()
         with self.db.transaction() as session:

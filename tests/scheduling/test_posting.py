@@ -271,3 +271,18 @@ def test_two_engines_on_one_database_post_each_channel_once(
     got = [r for cid in ids for name in ("a", "b") for r in engine.post_scheduled(cid, name)]
     got += engine.due("test", "c")
     assert sorted(r.channel or "" for r in cards_of(got)) == sorted(p.channel_id for p in places)
+
+
+def test_a_burst_is_claimed_and_recorded_in_batches(engine: QuizEngine,
+                                                    clock: FakeClock) -> None:
+    places = [Place("test", f"w{i % 3}", f"b{i}") for i in range(12)]
+    for place in places:
+        command(engine, "schedule 09:00 UTC daily", ADMIN, place)
+    clock.advance(hours=1)
+    ids = [channel_id(engine, p) for p in places]
+    cards = engine.post_scheduled_many(list(reversed(ids)), "replica-a")
+    assert [c.channel for c in cards] == [p.channel_id for p in reversed(places)]
+    assert engine.post_scheduled_many(ids, "replica-b") == []  # claimed: none twice
+    engine.mark_posted_many([(c.post_id or 0, f"ts-{c.post_id}") for c in cards])
+    assert {(p.state, p.message_ref) for p in posts(engine)} == {
+        ("posted", f"ts-{c.post_id}") for c in cards}
