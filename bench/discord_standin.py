@@ -38,7 +38,6 @@ PRIVILEGED = MESSAGE_CONTENT | GUILD_MEMBERS | GUILD_PRESENCES
 EPHEMERAL = 1 << 6
 # Permission bits used here (the API documentation's table).
 MANAGE_GUILD = 1 << 5
-ADMINISTRATOR = 1 << 3
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 6) | (1 << 31) \
     | (1 << 38)  # view, send, embed links, read history, add reactions, use commands, threads
 Json = dict[str, Any]
