@@ -51,6 +51,7 @@ LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 DELIVERY_MEMORY = dt.timedelta(days=2)
 REMINDER_NAMES = 20
+SWEEP_BATCH = 500  # channels the sweep claims per transaction
 
 
 @dataclass(frozen=True)
@@ -144,19 +145,13 @@ class Posting:
                             self._reclaim(session, post, channel_ext, now, replica),
                             workspace_ext)
                     continue
-                question = choose_question(
-                    eligible_questions(self.bank, schedule.categories, schedule.difficulty,
-                                       self.excluded()),
-                    history.get(channel_id, []), schedule.categories,
-                    f"{channel_id}:{day.isoformat()}")
-                if question is None:
+                claim = self._new_claim(schedule, day, history.get(channel_id, []), now,
+                                        replica)
+                if claim is None:
                     log.warning("no question fits the mix of channel %s; nothing posted",
                                 channel_id)
                     continue
-                fresh.append(Post(channel_id=channel_id, question_id=question.id, kind="daily",
-                                  local_date=day, state="claimed", claimed_at=now,
-                                  claimed_by=replica[:64], lease_until=now + LEASE,
-                                  attempts=1, reveal_at=reveal_time(schedule, now)))
+                fresh.append(claim)
             for post in self._insert_claims(session, fresh):
                 schedule, channel_ext, workspace_ext, _day = due[post.channel_id]
                 self.prepare(post.question_id)
@@ -218,25 +213,31 @@ class Posting:
             return self._reclaim(session, existing, channel_ext, now, replica)
         history = list(session.scalars(sa.select(Post.question_id).where(
             Post.channel_id == channel_id, Post.kind == "daily").order_by(Post.id)))
-        pool = eligible_questions(self.bank, schedule.categories, schedule.difficulty,
-                                  self.excluded())
-        question = choose_question(pool, history, schedule.categories,
-                                   f"{channel_id}:{day.isoformat()}")
-        if question is None:
+        post = self._new_claim(schedule, day, history, now, replica)
+        if post is None:
             return [cards.error("No question in the bank matches this channel's mix and "
                                 "difficulty. An admin can widen it with `/mlquiz schedule`.")]
-        post = Post(channel_id=channel_id, question_id=question.id, kind="daily",
-                    local_date=day, state="claimed", claimed_at=now, claimed_by=replica[:64],
-                    lease_until=now + LEASE, attempts=1,
-                    reveal_at=reveal_time(schedule, now))
         try:
             with session.begin_nested():
                 session.add(post)
         except IntegrityError:  # another process claimed the same day first
             return []
         session.flush()
-        self.prepare(question.id)
+        self.prepare(post.question_id)
         return [self._card(post, schedule, channel_ext)]
+
+    def _new_claim(self, schedule: Schedule, day: dt.date, history: list[str],
+                   now: dt.datetime, replica: str) -> Post | None:
+        """The claim of a channel's card for `day`, with its question chosen (not stored)."""
+        question = choose_question(
+            eligible_questions(self.bank, schedule.categories, schedule.difficulty,
+                               self.excluded()),
+            history, schedule.categories, f"{schedule.channel_id}:{day.isoformat()}")
+        if question is None:
+            return None
+        return Post(channel_id=schedule.channel_id, question_id=question.id, kind="daily",
+                    local_date=day, state="claimed", claimed_at=now, claimed_by=replica[:64],
+                    lease_until=now + LEASE, attempts=1, reveal_at=reveal_time(schedule, now))
 
     def _reclaim(self, session: Session, post: Post, channel_ext: str, now: dt.datetime,
                  replica: str) -> list[Reply]:
@@ -361,8 +362,7 @@ class Posting:
         replies: list[Reply] = []
         with self.db.transaction() as session:
             rows = _active_schedules(session, platform)
-            due = [(schedule, channel_ext, workspace_ext, day)
-                   for schedule, channel_ext, workspace_ext in rows
+            due = [(schedule, day) for schedule, _channel, _workspace in rows
                    if (day := self._due_day(schedule, now)) is not None]
             # Days already sent, or claimed by a sender whose lease still runs (in a burst,
             # the jobs of this very minute): nothing for the sweep to do there.
@@ -376,16 +376,10 @@ class Posting:
                 if due else set()
             session.execute(sa.delete(Delivery).where(
                 Delivery.created_at < now - DELIVERY_MEMORY))
-        for schedule, channel_ext, workspace_ext, day in due:
-            if (schedule.channel_id, day) in done:
-                continue
-            with self.db.transaction() as session:
-                fresh = session.get(Schedule, schedule.channel_id)
-                if fresh is None or fresh.paused:
-                    continue
-                claimed = self._claim_day(session, schedule.channel_id, channel_ext, fresh,
-                                          day, now, replica) or []
-            replies += _in_workspace(claimed, workspace_ext)
+        missing = [schedule.channel_id for schedule, day in due
+                   if (schedule.channel_id, day) not in done]
+        for start in range(0, len(missing), SWEEP_BATCH):  # claimed like a burst of jobs
+            replies += self.post_scheduled(missing[start:start + SWEEP_BATCH], replica)
         replies += self._overdue_reveals(platform, now)
         replies += self._digests(platform, now, replica)
         replies += self._reminders(platform, now, replica)
