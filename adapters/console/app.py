@@ -77,8 +77,7 @@ class ConsoleApp:
             self.say(f"\nmlquiz ▸ [{label}]\n{body}")
             if reply.kind == "question" and reply.post_id is not None:
                 self.say("  (answer with a plain line · /mlquiz hint · :how for structure tips)")
-                if reply.visibility is Visibility.CHANNEL:
-                    await self.quiz.mark_posted(reply.post_id, f"console:{reply.post_id}")
+                await self.quiz.sent(reply, f"console:{reply.post_id}")
 
     def _delivery(self) -> str:
         return f"console:{uuid.uuid4().hex}"

@@ -28,7 +28,6 @@ from bot.render import Note, Reply, Visibility, spans
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WORK_IN_PROGRESS = 8
-SCHEDULED = frozenset({"question", "reveal", "digest", "reminder"})
 THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 EPOCH = "1970-01-01T00:00:00+00:00"
 THREAD_NAME_LIMIT = 100
@@ -241,9 +240,8 @@ class DiscordAdapter:
             except discord.HTTPException as error:
                 log.error("discord refused a %s message: %s %s", reply.kind, error.status,
                           error.text[:200])
-                if reply.kind in SCHEDULED and where.interaction is None:
-                    gone = isinstance(error, discord.NotFound | discord.Forbidden)
-                    await self.quiz.send_failed(reply, permanent=gone)
+                gone = isinstance(error, discord.NotFound | discord.Forbidden)
+                await self.quiz.send_failed(reply, permanent=gone)
         if where.interaction is not None and not any(
                 r.visibility is Visibility.EPHEMERAL for r in replies):
             # Nothing private to say (a repeated delivery, or all of it went public): take
@@ -279,12 +277,11 @@ class DiscordAdapter:
             for message in messages:
                 sent = await target.send(**_parts(message))
                 first = first or sent
-            if reply.kind == "question" and reply.post_id is not None and first is not None:
+            if first is None:
+                return
+            if reply.kind == "question" and reply.post_id is not None:
                 await self._open_thread(first, reply)
-                await self.quiz.mark_posted(reply.post_id, str(first.id))
-            send = reply.meta.get("send_id", "")
-            if send.isdigit() and first is not None:
-                await self.quiz.mark_sent(int(send), str(first.id))
+            await self.quiz.sent(reply, str(first.id))
 
     async def _open_thread(self, card: discord.Message, reply: Reply) -> None:
         """The card's thread; its id is the card's id, which is what the post records."""

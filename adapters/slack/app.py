@@ -49,7 +49,6 @@ RIGHT_AFTER = 0.5  # seconds: a 429 this soon after the previous message tells t
 CLIENT_TTL = 300.0  # a reinstalled workspace's new token is used within five minutes
 WORK_IN_PROGRESS = 8
 EPOCH = "1970-01-01T00:00:00+00:00"
-SCHEDULED = frozenset({"question", "reveal", "digest", "reminder"})
 # Errors that mean the channel cannot be posted to any more: its schedule is removed.
 GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive",
                   "team_not_found", "invalid_auth", "token_revoked"})
@@ -346,8 +345,7 @@ class SlackAdapter:
             except SlackApiError as error:
                 reason = str(error.response.get("error"))
                 log.error("slack refused a %s message: %s", reply.kind, reason)
-                if reply.kind in SCHEDULED:
-                    await self.quiz.send_failed(reply, permanent=reason in GONE)
+                await self.quiz.send_failed(reply, permanent=reason in GONE)
 
     async def _send_one(self, reply: Reply, where: Where) -> None:
         text = render.fallback(reply)
@@ -361,11 +359,8 @@ class SlackAdapter:
                 channel = reply.channel or where.place.channel_id
                 thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
                 ts = await self._post(where, channel, text, blocks, thread)
-                if reply.kind == "question" and reply.post_id is not None and ts:
-                    await self.quiz.mark_posted(reply.post_id, ts)
-                send = reply.meta.get("send_id", "")
-                if send.isdigit() and ts:
-                    await self.quiz.mark_sent(int(send), ts)
+                if ts:
+                    await self.quiz.sent(reply, ts)
 
     async def _ephemeral(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
         if where.respond is not None:

@@ -143,7 +143,12 @@ class QuizEngine:
         self.posting.mark_sent(send_id, message_ref)
 
     def send_failed(self, reply: Reply, permanent: bool) -> None:
-        """The platform refused a scheduled message (see Posting.send_failed)."""
+        """The platform refused a scheduled message (see Posting.send_failed).
+
+        A refused reply to a member is not a scheduled send: nothing is recorded for it.
+        """
+        if not reply.meta.get("scheduled"):
+            return
         send = reply.meta.get("send_id", "")
         if reply.kind == "question" and reply.post_id is not None:
             self.posting.send_failed(post_id=reply.post_id, permanent=permanent)

@@ -141,7 +141,7 @@ class Posting:
                 post = existing.get((channel_id, day))
                 if post is not None:
                     if post.state == "claimed":  # its sender may have died
-                        replies[channel_id] = _in_workspace(
+                        replies[channel_id] = _scheduled(
                             self._reclaim(session, post, channel_ext, now, replica),
                             workspace_ext)
                     continue
@@ -155,7 +155,7 @@ class Posting:
             for post in self._insert_claims(session, fresh):
                 schedule, channel_ext, workspace_ext, _day = due[post.channel_id]
                 self.prepare(post.question_id)
-                replies[post.channel_id] = _in_workspace(
+                replies[post.channel_id] = _scheduled(
                     [self._card(post, schedule, channel_ext)], workspace_ext)
         return [reply for channel_id in channel_ids for reply in replies.get(channel_id, [])]
 
@@ -348,7 +348,7 @@ class Posting:
             replies = [cards.reveal(question, post_id=post.id, channel=channel.external_id,
                                     thread_ref=post.message_ref, top=top, answered=len(rows),
                                     solid=solid)]
-        return _in_workspace(replies, workspace.external_id if workspace else "")
+        return _scheduled(replies, workspace.external_id if workspace else "")
 
     # -- the sweep --------------------------------------------------------------------------
 
@@ -476,7 +476,7 @@ class Posting:
                     continue
                 reply = self._digest(session, schedule.channel_id, channel_ext, start)
                 reply.meta["send_id"] = str(send.id)
-            replies += _in_workspace([reply], workspace_ext)
+            replies += _scheduled([reply], workspace_ext)
         return replies
 
     def _digest(self, session: Session, channel_id: int, channel_ext: str, start: dt.date
@@ -552,7 +552,7 @@ class Posting:
                                        left=post.reveal_at - now, answered=count,
                                        waiting=[(ext, name) for ext, name in waiting])
                 reply.meta["send_id"] = str(send.id)
-                replies += _in_workspace([reply], workspace_ext)
+                replies += _scheduled([reply], workspace_ext)
         return replies
 
 
@@ -591,10 +591,15 @@ def _updated(session: Session, statement: sa.Update) -> int:
     return int(cast("sa.CursorResult[Any]", result).rowcount)
 
 
-def _in_workspace(replies: list[Reply], workspace: str) -> list[Reply]:
-    """Scheduled replies carry their workspace, so an adapter serving many knows where to send."""
+def _scheduled(replies: list[Reply], workspace: str) -> list[Reply]:
+    """Mark replies as scheduled sends, with their workspace.
+
+    A refusal of a scheduled send is recorded (see send_failed); the workspace tells an
+    adapter serving many where to send it.
+    """
     for reply in replies:
         reply.meta["workspace_id"] = workspace
+        reply.meta["scheduled"] = "1"
     return replies
 
 

@@ -14,7 +14,7 @@ from bot.engine import cards, commands
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.posting import ScheduleView
-from bot.render import Reply
+from bot.render import Reply, Visibility
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -142,6 +142,19 @@ class Quiz:
             await asyncio.to_thread(self.engine.ensure_schedule, place, timezone)
         except Exception as exc:
             log.error("giving %s a schedule failed: %s", place.channel_id, exc)
+
+    async def sent(self, reply: Reply, message_ref: str) -> None:
+        """A reply went out as the platform's `message_ref`.
+
+        A card posted in its channel is recorded (threads find it by that reference); a
+        digest or reminder ends its claim.
+        """
+        if reply.kind == "question" and reply.post_id is not None \
+                and reply.visibility is Visibility.CHANNEL:
+            await self.mark_posted(reply.post_id, message_ref)
+        send = reply.meta.get("send_id", "")
+        if send.isdigit():
+            await self.mark_sent(int(send), message_ref)
 
     async def mark_posted(self, post_id: int, message_ref: str) -> None:
         """Record a sent card.
