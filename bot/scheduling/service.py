@@ -164,18 +164,15 @@ class Scheduler:
             ranked.append((turn[workspace], workspace, channel_id, done))
         ranked.sort(key=lambda item: item[:2])
         gate = asyncio.Semaphore(self.claims_in_flight)
-        sending: set[asyncio.Task[None]] = set()
 
         async def claim(batch: list[tuple[int, int, int, asyncio.Future[None]]]) -> None:
             try:
                 async with gate:
                     replies = await self.quiz.post_scheduled([c for _, _, c, _ in batch],
                                                              self.replica)
-                for reply in replies:  # each paced by its workspace's turns
-                    task = asyncio.create_task(self._send([reply]))
-                    sending.add(task)
-                    task.add_done_callback(sending.discard)
-                await asyncio.gather(*list(sending), return_exceptions=True)
+                # Each card is sent on its own, paced by its workspace's turns.
+                await asyncio.gather(*(self._send([reply]) for reply in replies),
+                                     return_exceptions=True)
             finally:
                 for *_, done in batch:
                     if not done.done():
