@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import discord
@@ -21,9 +21,9 @@ from adapters.discord import render
 from adapters.discord.commands import MlquizGroup
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.views import CardButton, answer_form, card_view, form_submission
-from bot.engine import Action, Actor, Answer, Command, Place, Quiz, cards
+from bot.engine import Action, Actor, Answer, Command, Place, Quiz
 from bot.engine.quiz import SORRY, Notify
-from bot.render import Note, Reply, Visibility, spans
+from bot.render import Reply, Visibility
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -32,7 +32,6 @@ THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 EPOCH = "1970-01-01T00:00:00+00:00"
 THREAD_NAME_LIMIT = 100
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
-NO_THREAD_ANSWERS = "Answer with the Answer button below (thread replies are not read here)"
 DM_CLOSED = ("I could not send you your feedback by direct message. Your answer is recorded ✅; "
              "to see feedback, allow direct messages from this server or use the Answer "
              "button.")
@@ -96,6 +95,7 @@ class DiscordAdapter:
     def __init__(self, quiz: Quiz, settings: DiscordSettings) -> None:
         self.quiz = quiz
         self.settings = settings
+        quiz.engine.posting.thread_answers = settings.message_content
         self.client = MlquizClient(self, settings)
         # Work after an acknowledgement waits here, so the loop always has room to answer the
         # next interaction at once, even in a burst.
@@ -249,19 +249,8 @@ class DiscordAdapter:
             with contextlib.suppress(discord.HTTPException):
                 await where.interaction.delete_original_response()
 
-    def _for_this_server(self, reply: Reply) -> Reply:
-        """Without the message-content intent a card says to use the Answer button."""
-        if reply.kind != "question" or self.settings.message_content:
-            return reply
-        blocks = tuple(
-            Note(spans(*(replace(s, text=s.text.replace(cards.THREAD_OR_PRIVATE,
-                                                        NO_THREAD_ANSWERS))
-                         for s in b.spans))) if isinstance(b, Note) else b
-            for b in reply.blocks)
-        return replace(reply, blocks=blocks)
-
     async def _send_one(self, reply: Reply, where: Where) -> None:
-        messages = render.messages(self._for_this_server(reply))
+        messages = render.messages(reply)
         if reply.visibility is Visibility.EPHEMERAL and where.interaction is not None:
             for message in messages:
                 await where.interaction.followup.send(ephemeral=True, **_parts(message))

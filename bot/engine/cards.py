@@ -36,6 +36,8 @@ ACTION_HINT = "mlquiz:hint"
 ACTION_HOW = "mlquiz:how"
 # The card's footer starts with this; an adapter that cannot read thread replies replaces it.
 THREAD_OR_PRIVATE = "Answer in the thread or privately"
+# … and the lead where thread replies are not read (Discord without the message-content intent).
+BUTTON_ONLY = "Answer with the Answer button below (thread replies are not read here)"
 
 HOW_TO_ANSWER: dict[Category, tuple[str, tuple[str, ...]]] = {
     Category.CONCEPT: ("Explain it the way you would to a smart colleague from another team:", (

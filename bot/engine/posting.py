@@ -82,6 +82,9 @@ class Posting:
         self.excluded = excluded
         self.prepare = prepare  # warms a sandbox for a coding question about to be posted
         self._skipped: set[tuple[int, dt.date]] = set()
+        # Whether the platform reads thread replies as answers; the adapter says (the cards
+        # tell members how to answer accordingly).
+        self.thread_answers = True
 
     # -- daily cards ----------------------------------------------------------------------------
 
@@ -268,7 +271,8 @@ class Posting:
         question = self.bank.get(post.question_id)
         assert question is not None, "a claimed post's question is in the bank"
         tz = timing.zone_or_utc(schedule.timezone)
-        footer = f"{cards.THREAD_OR_PRIVATE}; first answers score."
+        lead = cards.THREAD_OR_PRIVATE if self.thread_answers else cards.BUTTON_ONLY
+        footer = f"{lead}; first answers score."
         if post.reveal_at is not None:
             footer += f" Reveal at {post.reveal_at.astimezone(tz):%H:%M} ({schedule.timezone})."
         day = post.local_date or timing.local_date(post.claimed_at, tz)
