@@ -1,13 +1,19 @@
 """Grading benchmark: agreement with our human-scored calibration set, gaming, latency, memory.
 
-The calibration set (tests/data/calibration) scores answers 0-5 by a written rubric. Weights
-are tuned on the questions marked `train` only (`tune`); the numbers that matter are reported
-on the questions held out from tuning.
+The calibration set (tests/data/calibration) scores answers 0-5 by a written rubric. Everything
+learned from it uses the questions marked `train` only: the rule weights (`tune`, a grid search)
+and the calibration model (`fit`, which writes bot/grading/calibration.json). The numbers that
+matter are reported on the questions held out from both.
+
+    python -m bench.grading tune   # print the best rule weights on the training questions
+    python -m bench.grading fit    # refit the calibration model for the current code
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
 import resource
 import statistics
 import time
@@ -18,10 +24,16 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from bot.bank import Bank, Category, Question, load_bank
+from bot.grading import calibration
+from bot.grading.calibration import Calibration, Tree
+from bot.grading.reference import question_from_reference
 from bot.grading.rubric import Features, RubricGrader, Weights
+from bot.grading.text import coverage_from
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibration"
 GAMING = ("keywords", "copy", "offtopic", "hedged", "wrong")
@@ -78,25 +90,123 @@ def grade_all(grader: RubricGrader, items: list[Item], features: list[Features] 
 
 
 def tune(bank: Bank, items: list[Item]) -> tuple[Weights, float]:
-    """Grid search on the training questions only; returns the best weights and their r."""
+    """Grid search on the training questions only; returns the best weights and their r.
+
+    Two stages: the coverage, structure and misconception weights first, then the question-fit
+    gate and the on-topic floor with those fixed.
+    """
     train = [i for i in items if i.split == "train"]
-    grader = RubricGrader(bank)
+    grader = RubricGrader(bank, calibrated=False)
     features = [grader.features(i.question, i.text) for i in train]
-    best, best_r = Weights(), -1.0
-    grid = itertools.product((0.02, 0.05, 0.08, 0.12), (0.34, 0.4, 0.46, 0.52),
-                             (0.0, 0.1, 0.2), (0.2, 0.35, 0.5), (0.45, 0.6, 0.75),
-                             (0.2, 0.3, 0.4), (0.1, 0.2, 0.3))
-    for no_credit, full, concept, scenario, story, support, penalty in grid:
-        weights = replace(Weights(), no_credit=no_credit, full_credit=full, support=support,
-                          misconception_penalty=penalty,
-                          structure={Category.CONCEPT: concept, Category.SCENARIO: scenario,
-                                     Category.PROJECT: story, Category.BEHAVIORAL: story,
-                                     Category.CODING: 0.0})
-        grader.weights = weights
-        r = agreement(train, grade_all(grader, train, features)).pearson
-        if r > best_r:
-            best, best_r = weights, r
-    return best, best_r
+
+    def best_of(candidates: Iterable[Weights]) -> tuple[Weights, float]:
+        best, best_r = Weights(), -1.0
+        for weights in candidates:
+            grader.weights = weights
+            r = agreement(train, grade_all(grader, train, features)).pearson
+            if r > best_r:
+                best, best_r = weights, r
+        return best, best_r
+
+    first, _ = best_of(
+        replace(Weights(), no_credit=no_credit, full_credit=full, support=support,
+                misconception_penalty=penalty,
+                structure={Category.CONCEPT: concept, Category.SCENARIO: scenario,
+                           Category.PROJECT: story, Category.BEHAVIORAL: story,
+                           Category.CODING: 0.0})
+        for no_credit, full, concept, scenario, story, support, penalty in itertools.product(
+            (0.02, 0.05, 0.08, 0.12), (0.34, 0.4, 0.46, 0.52), (0.0, 0.1, 0.2),
+            (0.2, 0.35, 0.5), (0.45, 0.6, 0.75), (0.2, 0.3, 0.4), (0.1, 0.2, 0.3)))
+    return best_of(
+        replace(first, fit_floor=floor, fit_full=floor + width, on_topic=on_topic,
+                on_topic_full=on_topic_full)
+        for floor, width, on_topic, on_topic_full in itertools.product(
+            (-1.0, -0.5, 0.0), (0.5, 1.0, 1.5, 2.0), (0.0, 0.15, 0.2, 0.25, 0.3), (1.0, 2.0, 4.0)))
+
+
+CALIBRATION_GRID = {"max_depth": (2, 3), "max_iter": (100, 200), "learning_rate": (0.03, 0.05)}
+BLENDS = (0.6, 0.8, 1.0)
+MIN_LEAF = 10
+
+
+def _model(params: dict[str, float]) -> HistGradientBoostingRegressor:
+    return HistGradientBoostingRegressor(
+        max_depth=int(params["max_depth"]), max_iter=int(params["max_iter"]),
+        learning_rate=params["learning_rate"], min_samples_leaf=MIN_LEAF, random_state=0,
+        monotonic_cst=[direction for _, direction in calibration.SIGNALS])
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    items: list[Item]
+    signals: np.ndarray  # one row of calibration.features per answer
+    rule: np.ndarray  # the rule score of each answer
+    caps: np.ndarray  # the guards' and choice rule's cap of each answer
+    human: np.ndarray
+
+
+def training_set(grader: RubricGrader, items: list[Item]) -> TrainingSet:
+    rows, rule, caps = [], [], []
+    for item in items:
+        facts = grader.features(item.question, item.text)
+        coverage, _ = coverage_from(item.question, facts.sims, grader.weights.no_credit,
+                                    grader.weights.full_credit)
+        score, _ = grader.rule_score(item.question, facts, coverage)
+        rows.append(calibration.features(item.question, facts, coverage, score))
+        rule.append(score)
+        caps.append(grader.cap(item.question, facts))
+    return TrainingSet(items, np.array(rows), np.array(rule), np.array(caps),
+                       np.array([i.human for i in items], dtype=float))
+
+
+def served(data: TrainingSet, predicted: np.ndarray, blend: float) -> np.ndarray:
+    """What the grader serves for these predictions (the same arithmetic as RubricGrader)."""
+    mixed = blend * np.clip(predicted, 0, calibration.TOP) / calibration.TOP \
+        + (1 - blend) * data.rule
+    return np.asarray(np.clip(np.minimum(mixed, data.caps), 0.0, 1.0))
+
+
+def export(model: HistGradientBoostingRegressor, blend: float) -> Calibration:
+    """The fitted trees as plain arrays (walked by bot/grading/calibration.py at serve time)."""
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        trees.append(Tree([int(v) for v in nodes["feature_idx"]],
+                          [float(v) for v in nodes["num_threshold"]],
+                          [int(v) for v in nodes["left"]], [int(v) for v in nodes["right"]],
+                          [float(v) for v in nodes["value"]],
+                          [bool(v) for v in nodes["is_leaf"]]))
+    return Calibration(float(np.ravel(model._baseline_prediction)[0]), tuple(trees), blend,
+                       tuple(name for name, _ in calibration.SIGNALS))
+
+
+def fit(bank: Bank, items: list[Item]) -> tuple[Calibration, dict[str, object]]:
+    """Choose the model and blend by grouped cross-validation on the training questions."""
+    train = training_set(RubricGrader(bank, calibrated=False),
+                         [i for i in items if i.split == "train"])
+    groups = [i.question.id for i in train.items]
+    best: tuple[float, dict[str, float], float] = (-1.0, {}, 1.0)
+    for values in itertools.product(*CALIBRATION_GRID.values()):
+        params = dict(zip(CALIBRATION_GRID, values, strict=True))
+        predicted = cross_val_predict(_model(params), train.signals, train.human, groups=groups,
+                                      cv=GroupKFold(5))
+        for blend in BLENDS:
+            r = float(np.corrcoef(served(train, predicted, blend), train.human)[0, 1])
+            if r > best[0]:
+                best = (r, params, blend)
+    r, params, blend = best
+    model = _model(params).fit(train.signals, train.human)
+    meta: dict[str, object] = {"params": params, "cv_pearson": round(r, 4),
+                               "answers": len(train.items), "questions": len(set(groups))}
+    return export(model, blend), meta
+
+
+def refit_model(bank: Bank, items: list[Item], params: dict[str, float]
+                ) -> tuple[HistGradientBoostingRegressor, TrainingSet]:
+    """The model the current code would fit with these settings, and what it was fitted on."""
+    train = training_set(RubricGrader(bank, calibrated=False),
+                         [i for i in items if i.split == "train"])
+    return _model(params).fit(train.signals, train.human), train
 
 
 def latency_ms(grader: RubricGrader, items: list[Item]) -> list[float]:
@@ -123,14 +233,27 @@ def memory_growth_mb(grader: RubricGrader, items: list[Item], gradings: int) -> 
     return before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reference_only(items: list[Item]) -> list[Item]:
+    """The same answers with only the question's prompt and model answer, no key points."""
+    return [replace(i, question=question_from_reference(i.question.prompt,
+                                                          i.question.model_answer))
+            for i in items]
+
+
 def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, object]:
     bank = bank or load_bank()
     items = load_items(bank)
     grader = RubricGrader(bank)
-    result: dict[str, object] = {"embeddings": grader.relevance is not None}
+    rules = RubricGrader(bank, calibrated=False, relevance=grader.relevance or False)
+    result: dict[str, object] = {
+        "embeddings": grader.relevance is not None,
+        "train_cv_pearson": json.loads(calibration.ARTIFACT.read_text())["meta"]["cv_pearson"]}
     for split in ("train", "heldout"):
         part = [i for i in items if i.split == split]
         result[split] = agreement(part, grade_all(grader, part)).__dict__
+        result[f"{split}_rules_only"] = agreement(part, grade_all(rules, part)).__dict__
+        adhoc = reference_only(part)
+        result[f"{split}_reference_only"] = agreement(adhoc, grade_all(grader, adhoc)).__dict__
     timings = latency_ms(grader, items)
     result["latency_ms"] = {"p50": statistics.median(timings),
                             "p95": float(np.percentile(timings, 95)), "answers": len(timings)}
@@ -146,6 +269,21 @@ def per_kind(items: Iterable[Item], scores: Iterable[float]) -> dict[str, float]
     return {kind: statistics.mean(values) for kind, values in sorted(groups.items())}
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.grading", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("tune", "fit"))
+    step = parser.parse_args().step
+    bank = load_bank()
+    items = load_items(bank)
+    if step == "tune":
+        weights, r = tune(bank, items)
+        print(f"best on train: r={r:.3f} {weights}")
+        return
+    model, meta = fit(bank, items)
+    calibration.ARTIFACT.write_text(model.to_json(meta))
+    print(f"wrote {calibration.ARTIFACT.name}: {meta}")
+
+
 if __name__ == "__main__":
-    weights, r = tune(load_bank(), load_items(load_bank()))
-    print(f"best on train: r={r:.3f} {weights}")
+    main()

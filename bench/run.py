@@ -258,10 +258,18 @@ def bench_grading(quick: bool) -> list[Result]:
     assert isinstance(train, dict)
     after = [v for k, v in memory.items() if k != "after_warmup"][0]
     signal = "with" if data["embeddings"] else "without"
+    rules, adhoc = data["heldout_rules_only"], data["heldout_reference_only"]
+    assert isinstance(rules, dict) and isinstance(adhoc, dict)
     return [
         Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.80",
                held["pearson"] >= 0.80, f"{held['answers']} answers to {held['questions']} "
-               f"questions held out; train r {train['pearson']:.3f}; {signal} embeddings"),
+               f"questions held out; cross-validated on the training questions "
+               f"{data['train_cv_pearson']}; {signal} embeddings"),
+        Result("grader", "held-out r, rules alone", rules["pearson"], "", "", None,
+               "the written rules without calibration"),
+        Result("grader", "held-out r, reference only", adhoc["pearson"], "", "", None,
+               f"no key points, only the model answer (AUC {adhoc['weak_auc']:.3f}, "
+               f"{adhoc['gaming_violations']} gaming >= honest)"),
         Result("grader", "held-out weak-answer ROC AUC", held["weak_auc"], "", ">= 0.90",
                held["weak_auc"] >= 0.90, "answers scored <= 2 of 5"),
         Result("grader", "gaming answers >= honest", held["gaming_violations"]

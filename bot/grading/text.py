@@ -8,7 +8,6 @@ adjacent ones) actually states it. Sentences that mostly restate the question ar
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.preprocessing import normalize
 
 from bot.bank.model import Question
 from bot.grading.base import Grade
+from bot.grading.lru import Lru
 
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
@@ -105,13 +105,11 @@ class KeyPointMatcher:
     Scoring (credit, weights, caps) is the rubric grader's job; this class only matches.
     """
 
-    def __init__(self) -> None:
-        self._cache: dict[str, _Prepared] = {}
-        self._lock = threading.Lock()
+    def __init__(self, capacity: int = 1024) -> None:
+        self._cache: Lru[str, _Prepared] = Lru(capacity)
 
     def _prepare(self, question: Question) -> _Prepared:
-        with self._lock:
-            prepared = self._cache.get(question.id)
+        prepared = self._cache.get(question.id)
         if prepared is not None:
             return prepared
         phrasings = [[p.text, *p.phrasings] for p in question.key_points]
@@ -128,8 +126,7 @@ class KeyPointMatcher:
             range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
             normalize(vectorizers[0].transform([" ".join(
                 [question.prompt, question.model_answer, *targets])])).tocsr())
-        with self._lock:
-            self._cache[question.id] = prepared
+        self._cache.put(question.id, prepared)
         return prepared
 
     def match(self, question: Question, answer: str) -> Match:
