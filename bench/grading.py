@@ -36,6 +36,8 @@ from bot.grading.rubric import Features, RubricGrader, Weights
 from bot.grading.text import coverage_from
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibration"
+# Short-answer questions from other subjects with a reference answer only; never tuned on.
+OTHER_SUBJECTS = CALIBRATION / "other-subjects"
 GAMING = ("keywords", "copy", "offtopic", "hedged", "wrong")
 
 
@@ -44,7 +46,7 @@ class Item:
     question: Question
     split: str
     kind: str
-    human: int  # 0..5
+    human: float  # 0..5
     text: str
 
 
@@ -56,6 +58,17 @@ def load_items(bank: Bank, folder: Path = CALIBRATION) -> list[Item]:
         if question is None:
             raise ValueError(f"{path.name}: unknown question {data['question_id']!r}")
         items += [Item(question, data["split"], a["kind"], int(a["score"]), a["text"])
+                  for a in data["answers"]]
+    return items
+
+
+def load_other_subjects(folder: Path = OTHER_SUBJECTS) -> list[Item]:
+    """Reference-only questions from outside machine learning (split "other")."""
+    items = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        question = question_from_reference(data["question"], data["reference"])
+        items += [Item(question, "other", a["kind"], float(a["score"]), a["text"])
                   for a in data["answers"]]
     return items
 
@@ -254,6 +267,9 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
         result[f"{split}_rules_only"] = agreement(part, grade_all(rules, part)).__dict__
         adhoc = reference_only(part)
         result[f"{split}_reference_only"] = agreement(adhoc, grade_all(grader, adhoc)).__dict__
+    other = load_other_subjects()
+    if other:
+        result["other_subjects"] = agreement(other, grade_all(grader, other)).__dict__
     timings = latency_ms(grader, items)
     result["latency_ms"] = {"p50": statistics.median(timings),
                             "p95": float(np.percentile(timings, 95)), "answers": len(timings)}

@@ -259,7 +259,8 @@ def bench_grading(quick: bool) -> list[Result]:
     after = [v for k, v in memory.items() if k != "after_warmup"][0]
     signal = "with" if data["embeddings"] else "without"
     rules, adhoc = data["heldout_rules_only"], data["heldout_reference_only"]
-    assert isinstance(rules, dict) and isinstance(adhoc, dict)
+    other = data.get("other_subjects", {})
+    assert isinstance(rules, dict) and isinstance(adhoc, dict) and isinstance(other, dict)
     return [
         Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.80",
                held["pearson"] >= 0.80, f"{held['answers']} answers to {held['questions']} "
@@ -270,6 +271,10 @@ def bench_grading(quick: bool) -> list[Result]:
         Result("grader", "held-out r, reference only", adhoc["pearson"], "", "", None,
                f"no key points, only the model answer (AUC {adhoc['weak_auc']:.3f}, "
                f"{adhoc['gaming_violations']} gaming >= honest)"),
+        *([Result("grader", "other subjects r, reference only", other["pearson"], "", "",
+                  None, f"{other['answers']} answers to {other['questions']} short-answer "
+                  f"questions outside ML (AUC {other['weak_auc']:.3f}, "
+                  f"{other['gaming_violations']} gaming >= honest)")] if other else []),
         Result("grader", "held-out weak-answer ROC AUC", held["weak_auc"], "", ">= 0.90",
                held["weak_auc"] >= 0.90, "answers scored <= 2 of 5"),
         Result("grader", "gaming answers >= honest", held["gaming_violations"]

@@ -132,3 +132,25 @@ def test_a_bank_too_small_to_compare_grades_by_the_rules_alone(bank: Bank) -> No
         target = few[0]
     assert small.fit.z(target, answer) is None
     assert small.grade(target, answer).score == rules.grade(target, answer).score
+
+
+KINDS = {"good", "good_alt", "partial", "weak", "wrong", "hedged", "keywords", "copy",
+         "offtopic", "rambling", "dontknow"}
+
+
+def test_the_calibration_set_is_what_its_rubric_describes(bank: Bank) -> None:
+    items = calibration_bench.load_items(bank)
+    splits = {item.question.id: item.split for item in items}
+    assert len(items) >= 400 and len(splits) >= 40
+    assert {item.kind for item in items} <= KINDS
+    assert all(0 <= item.human <= 5 for item in items)
+    held = {q for q, split in splits.items() if split == "heldout"}
+    assert held and len(held) < len(splits)
+    # The non-answers teach the calibration; they stay out of the held-out questions.
+    assert not any(item.kind == "dontknow" for item in items if item.question.id in held)
+    other = calibration_bench.load_other_subjects()
+    per_question: dict[str, set[str]] = {}
+    for item in other:
+        per_question.setdefault(item.question.prompt, set()).add(item.kind)
+    assert len(per_question) >= 10
+    assert all(kinds == KINDS - {"dontknow"} for kinds in per_question.values())
