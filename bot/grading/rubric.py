@@ -22,6 +22,7 @@ from bot.grading.base import Grade
 from bot.grading.choice import commitment
 from bot.grading.fit import QuestionFit
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
+from bot.grading.swap import contrasted
 from bot.grading.text import (
     KeyPointMatcher,
     coverage_from,
@@ -39,7 +40,7 @@ class Weights:
     no_credit: float = 0.08  # key-point similarity that earns nothing
     full_credit: float = 0.46  # key-point similarity that earns the whole point
     structure: dict[Category, float] = field(default_factory=lambda: {
-        Category.CONCEPT: 0.1, Category.SCENARIO: 0.2, Category.PROJECT: 0.75,
+        Category.CONCEPT: 0.0, Category.SCENARIO: 0.2, Category.PROJECT: 0.75,
         Category.BEHAVIORAL: 0.75, Category.CODING: 0.0})
     support: float = 0.2  # coverage at which the structure counts fully
     # How much the answer is about this question rather than the bank's others (a z-score,
@@ -59,7 +60,6 @@ class Weights:
     # Chosen on the training questions (a grid with the other weights fixed).
     semantic_floor: float = 0.2
     semantic_full: float = 0.45
-    misconception: float = 0.45  # similarity at which a sentence states a misconception
     misconception_penalty: float = 0.2  # subtracted when an answer states one
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
@@ -72,6 +72,7 @@ class Features:
 
     sims: list[float]
     wrong: list[float]
+    misconceptions: tuple[str, ...]  # what `wrong` measures: listed, and inverted key points
     relevance: float
     structure: Structure | None
     guards: list[guards.Guard]
@@ -111,7 +112,7 @@ class RubricGrader:
                  guards.keyword_list(answer),
                  guards.hedging(answer), guards.rambling(answer, question.model_answer)]
         said = commitment(answer, question.choice) if question.choice else None
-        return Features(matched.sims, matched.wrong, matched.relevance,
+        return Features(matched.sims, matched.wrong, matched.misconceptions, matched.relevance,
                         self.structure.analyse(question.category, answer),
                         [g for g in found if g is not None],
                         said.chosen if said else None, bool(said and said.hedged),
@@ -182,11 +183,16 @@ class RubricGrader:
         for guard in facts.guards:
             score = min(score, guard.cap)
             notes.append(guard.message)
-        stated = stated_misconceptions(question, facts.wrong, w.misconception)
+        stated = stated_misconceptions(facts.misconceptions, facts.wrong)
         if stated:
             score -= w.misconception_penalty
-            notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
-                            "against the model answer at reveal.")
+            pair = contrasted(question)
+            if stated[0] in question.misconceptions or pair is None:
+                notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
+                                "against the model answer at reveal.")
+            else:
+                notes.insert(0, f"Check which is which: you seem to say “{stated[0]}”, which "
+                                f"has {pair[0]} and {pair[1]} the wrong way round.")
         cap, note = self._choice(question, facts)
         score = min(score, cap)
         if note:

@@ -18,11 +18,13 @@ from sklearn.preprocessing import normalize
 from bot.bank.model import Question
 from bot.grading.base import Grade
 from bot.grading.lru import Lru
+from bot.grading.swap import inverted_points
 
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
 MAX_SENTENCES = 40
 SHORT_PHRASE = 4  # content words
+MISCONCEPTION = 0.45  # similarity at which a sentence states a misconception
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 
@@ -64,8 +66,9 @@ def negated(text: str) -> bool:
 class _Prepared:
     """A question's fitted vectoriser and its targets.
 
-    Targets are all phrasings of every key point, then the prompt, then the misconceptions,
-    as rows of one normalised sparse matrix.
+    Targets are all phrasings of every key point, then the prompt, then the misconceptions
+    (the question's own, then its key points inverted if it compares two things), as rows of
+    one normalised sparse matrix.
     """
 
     vectorizers: tuple[TfidfVectorizer, TfidfVectorizer]  # words, characters
@@ -75,6 +78,7 @@ class _Prepared:
     prompt_row: int
     wrong: range
     wrong_stems: list[frozenset[str]]
+    misconceptions: tuple[str, ...]
     topic: sparse.csr_matrix  # the question's whole vocabulary, as one word-level row
 
 
@@ -97,6 +101,7 @@ class Match:
     sims: list[float]  # best similarity of each key point
     wrong: list[float]  # best similarity of each misconception (affirmed, closer than any point)
     relevance: float  # the answer's words against everything the question is about
+    misconceptions: tuple[str, ...]  # the statements `wrong` measures, listed and inverted
 
 
 class KeyPointMatcher:
@@ -113,7 +118,7 @@ class KeyPointMatcher:
         if prepared is not None:
             return prepared
         phrasings = [[p.text, *p.phrasings] for p in question.key_points]
-        wrong = list(question.misconceptions)
+        wrong = [*question.misconceptions, *inverted_points(question)]
         targets = [text for group in phrasings for text in group] + [question.prompt] + wrong
         vectorizers = _vectorizers(targets + split_sentences(question.model_answer))
         groups, start = [], 0
@@ -123,7 +128,7 @@ class KeyPointMatcher:
         prepared = _Prepared(
             vectorizers, normalize(_raw(vectorizers, targets)), groups,
             [[stems(t) for t in group] for group in phrasings], start,
-            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
+            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong], tuple(wrong),
             normalize(vectorizers[0].transform([" ".join(
                 [question.prompt, question.model_answer, *targets])])).tocsr())
         self._cache.put(question.id, prepared)
@@ -134,15 +139,16 @@ class KeyPointMatcher:
 
         A misconception only counts in a sentence that affirms it as the question's file
         states it ("bagging does not reduce bias" does not state "bagging reduces bias") and
-        that is closer to it than to every phrasing of every key point.
+        that is closer to it than to every phrasing of every key point. A sentence that states
+        one (similarity MISCONCEPTION or more) earns no key point.
         """
         prepared = self._prepare(question)
         # An interviewer stops listening too: past this many sentences nothing more is read
         # (the rambling guard caps such answers anyway), which also bounds grading time.
         sentences = split_sentences(answer)[:MAX_SENTENCES]
         if not sentences:
-            return Match([0.0] * len(question.key_points), [0.0] * len(question.misconceptions),
-                         0.0)
+            return Match([0.0] * len(question.key_points),
+                         [0.0] * len(prepared.misconceptions), 0.0, prepared.misconceptions)
         units = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
         words = normalize(prepared.vectorizers[0].transform(sentences))
         single = sparse.hstack([words, normalize(prepared.vectorizers[1].transform(sentences))
@@ -156,23 +162,29 @@ class KeyPointMatcher:
         cosines = np.asarray((prepared.targets @ matrix.T).toarray(), dtype=np.float64)
         cosines[:, cosines[prepared.prompt_row] >= RESTATES_QUESTION] = 0.0
         unit_stems = [stems(u) for u in units]
-        best = []
         for rows, group in zip(prepared.groups, prepared.group_stems, strict=True):
-            block = cosines[rows.start:rows.stop]
             for k, phrase in enumerate(group):
                 if len(phrase) <= SHORT_PHRASE:  # longer statements are left to the cosine
-                    block[k] *= [overlap_factor(phrase, u) for u in unit_stems]
-            best.append(float(block.max()))
+                    cosines[rows.start + k] *= [overlap_factor(phrase, u) for u in unit_stems]
         wrong = []
-        right = cosines[:prepared.prompt_row, :len(sentences)].max(axis=0)
-        for row, statement, wrong_stems in zip(prepared.wrong, question.misconceptions,
+        points = slice(0, prepared.prompt_row)
+        right = cosines[points, :len(sentences)].max(axis=0)
+        stating: set[int] = set()
+        for row, statement, wrong_stems in zip(prepared.wrong, prepared.misconceptions,
                                                prepared.wrong_stems, strict=True):
             polarity = negated(statement)
-            scores = [float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
+            scores = {i: float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
                       for i, sentence in enumerate(sentences)
-                      if negated(sentence) == polarity and cosines[row, i] > right[i]]
-            wrong.append(max(scores, default=0.0))
-        return Match(best, wrong, relevance)
+                      if negated(sentence) == polarity and cosines[row, i] > right[i]}
+            wrong.append(max(scores.values(), default=0.0))
+            stating |= {i for i, score in scores.items() if score >= MISCONCEPTION}
+        # A sentence that states a misconception earns no key point, alone or in a pair:
+        # "UDP guarantees ordered delivery" must not count towards the point about TCP.
+        n = len(sentences)
+        for i in stating:
+            cosines[points, [i, *([n + i] if i < n - 1 else []), *([n + i - 1] if i else [])]] = 0
+        best = [float(cosines[rows.start:rows.stop].max()) for rows in prepared.groups]
+        return Match(best, wrong, relevance, prepared.misconceptions)
 
 
 
@@ -184,9 +196,8 @@ def coverage_from(question: Question, sims: list[float], no_credit: float, full_
     return sum(c * w for c, w in zip(credit, weights, strict=True)) / sum(weights), credit
 
 
-def stated_misconceptions(question: Question, wrong: list[float], threshold: float
-                          ) -> list[str]:
-    return [m for m, s in zip(question.misconceptions, wrong, strict=True) if s >= threshold]
+def stated_misconceptions(statements: tuple[str, ...], wrong: list[float]) -> list[str]:
+    return [m for m, s in zip(statements, wrong, strict=True) if s >= MISCONCEPTION]
 
 
 def coverage_grade(question: Question, score: float, credit: list[float],
