@@ -116,7 +116,10 @@ def cmd_grade(_args: argparse.Namespace) -> int:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(item, dict) or not isinstance(item.get("answer"), str):
                 raise ValueError("each line needs a string \"answer\"")
             if "question_id" in item:
@@ -135,7 +138,7 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                               "covered": list(grade.covered), "missed": list(grade.missed),
                               "feedback": grade.feedback, "notes": list(grade.notes)},
                              ensure_ascii=False), flush=True)
-        except (ValueError, json.JSONDecodeError) as exc:
+        except ValueError as exc:
             print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
             status = 1
     return status

@@ -60,7 +60,7 @@ def test_grade_by_question_id_and_by_reference() -> None:
         assert set(result) >= {"score", "covered", "missed", "feedback"}
     assert results[0]["covered"]
     assert "unknown question_id" in results[2]["error"]
-    assert results[3]["error"].startswith("line 4:")
+    assert results[3]["error"].startswith("line 4: not valid JSON")
 
 
 def test_grade_by_a_one_sentence_reference() -> None:
