@@ -34,8 +34,8 @@ def contrasted(question: Question) -> tuple[str, str] | None:
     for pattern in _PATTERNS:
         found = pattern.search(question.prompt)
         if found:
-            first, second = (side.strip().lower() for side in found.groups())
-            if first and second and first != second:
+            first, second = (side.strip() for side in found.groups())
+            if first and second and first.lower() != second.lower():
                 return first, second
     return None
 
@@ -43,12 +43,20 @@ def contrasted(question: Question) -> tuple[str, str] | None:
 def exchanged(text: str, pair: tuple[str, str]) -> str:
     """The text with the two sides exchanged (plurals too), or itself if it names neither."""
     first, second = pair
-    swap = {first: second, second: first}
+    swap = {first.lower(): second, second.lower(): first}
     # Longest first, so "decision tree" is not read as "tree".
     names = sorted(swap, key=len, reverse=True)
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")(s|es)?\b",
                          re.IGNORECASE)
-    return pattern.sub(lambda m: swap[m.group(1).lower()] + (m.group(2) or ""), text)
+    return pattern.sub(lambda m: _cased(swap[m.group(1).lower()], m.group(1))
+                       + (m.group(2) or ""), text)
+
+
+def _cased(word: str, like: str) -> str:
+    """`word` capitalised like the word it replaces; acronyms such as TCP stay as they are."""
+    if word.isupper() or like.isupper():
+        return word
+    return (word[:1].upper() if like[:1].isupper() else word[:1].lower()) + word[1:]
 
 
 def inverted_points(question: Question) -> list[str]:

@@ -16,9 +16,9 @@ TCP = question_from_reference(
 
 
 @pytest.mark.parametrize(("prompt", "pair"), [
-    ("What is the difference between TCP and UDP?", ("tcp", "udp")),
+    ("What is the difference between TCP and UDP?", ("TCP", "UDP")),
     ("Explain the difference between an ionic and a covalent bond.", ("ionic", "covalent bond")),
-    ("Bagging vs boosting: which reduces variance?", ("bagging", "boosting")),
+    ("Bagging vs boosting: which reduces variance?", ("Bagging", "boosting")),
     ("How does k-fold cross-validation work?", None),
 ])
 def test_the_two_sides_of_a_comparison_are_found(prompt: str,
@@ -35,7 +35,10 @@ def test_choice_questions_are_left_to_the_choice_rule(bank: Bank) -> None:
 def test_sides_are_exchanged_whole_with_plurals_and_case() -> None:
     pair = ("tree", "decision tree")
     assert exchanged("A Decision tree is one tree; trees vote.", pair) == \
-        "A tree is one decision tree; decision trees vote."
+        "A Tree is one decision tree; decision trees vote."
+    assert exchanged("Bagging beats boosting; TCP or UDP?", ("bagging", "boosting")) == \
+        "Boosting beats bagging; TCP or UDP?"
+    assert exchanged("tcp is reliable", ("TCP", "UDP")) == "UDP is reliable"
     assert exchanged("Nothing to swap here.", pair) == "Nothing to swap here."
 
 
@@ -49,7 +52,7 @@ def test_a_swapped_answer_is_caught_and_told_which_is_which(bank: Bank,
                                 "order guarantee, which keeps overhead low.")
     assert right.score >= 0.6, right
     assert swapped.score < right.score - 0.3, (swapped.score, right.score)
-    assert any("wrong way round" in note for note in swapped.notes)
+    assert any("has TCP and UDP the wrong way round" in note for note in swapped.notes)
     assert not any("wrong way round" in note for note in right.notes)
 
 
