@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import resource
 import statistics
 import time
@@ -21,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -33,7 +33,6 @@ from bot.grading import calibration
 from bot.grading.calibration import Calibration, Tree
 from bot.grading.reference import question_from_reference
 from bot.grading.rubric import Features, RubricGrader, Weights
-from bot.grading.text import coverage_from
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibration"
 # Short-answer questions from other subjects with a reference answer only; never tuned on.
@@ -158,28 +157,23 @@ class TrainingSet:
     human: np.ndarray
 
 
-def training_set(grader: RubricGrader, items: list[Item]) -> TrainingSet:
+def training_set(bank: Bank, items: list[Item]) -> TrainingSet:
+    """The training questions' answers as the calibration model sees them (rules only)."""
+    grader = RubricGrader(bank, calibrated=False)
+    train = [i for i in items if i.split == "train"]
     rows, rule, caps = [], [], []
-    for item in items:
+    for item in train:
         facts = grader.features(item.question, item.text)
-        coverage, _ = coverage_from(item.question, facts.sims, grader.weights.no_credit,
-                                    grader.weights.full_credit)
-        score, _ = grader.rule_score(item.question, facts, coverage)
-        rows.append(calibration.features(item.question, facts, coverage, score))
-        rule.append(score)
-        caps.append(grader.cap(item.question, facts))
-    return TrainingSet(items, np.array(rows), np.array(rule), np.array(caps),
-                       np.array([i.human for i in items], dtype=float))
+        scored = grader.scored(item.question, facts)
+        rows.append(calibration.features(item.question, facts, scored.coverage, scored.rule))
+        rule.append(scored.rule)
+        caps.append(scored.cap)
+    return TrainingSet(train, np.array(rows), np.array(rule), np.array(caps),
+                       np.array([i.human for i in train], dtype=float))
 
 
-def served(data: TrainingSet, predicted: np.ndarray, blend: float) -> np.ndarray:
-    """What the grader serves for these predictions (the same arithmetic as RubricGrader)."""
-    mixed = blend * np.clip(predicted, 0, calibration.TOP) / calibration.TOP \
-        + (1 - blend) * data.rule
-    return np.asarray(np.clip(np.minimum(mixed, data.caps), 0.0, 1.0))
-
-
-def export(model: HistGradientBoostingRegressor, blend: float) -> Calibration:
+def export(model: HistGradientBoostingRegressor, blend: float, meta: dict[str, Any]
+           ) -> Calibration:
     """The fitted trees as plain arrays (walked by bot/grading/calibration.py at serve time)."""
     trees = []
     for (predictor,) in model._predictors:
@@ -190,13 +184,12 @@ def export(model: HistGradientBoostingRegressor, blend: float) -> Calibration:
                           [float(v) for v in nodes["value"]],
                           [bool(v) for v in nodes["is_leaf"]]))
     return Calibration(float(np.ravel(model._baseline_prediction)[0]), tuple(trees), blend,
-                       tuple(name for name, _ in calibration.SIGNALS))
+                       tuple(name for name, _ in calibration.SIGNALS), meta)
 
 
-def fit(bank: Bank, items: list[Item]) -> tuple[Calibration, dict[str, object]]:
+def fit(bank: Bank, items: list[Item]) -> Calibration:
     """Choose the model and blend by grouped cross-validation on the training questions."""
-    train = training_set(RubricGrader(bank, calibrated=False),
-                         [i for i in items if i.split == "train"])
+    train = training_set(bank, items)
     groups = [i.question.id for i in train.items]
     best: tuple[float, dict[str, float], float] = (-1.0, {}, 1.0)
     for values in itertools.product(*CALIBRATION_GRID.values()):
@@ -204,21 +197,20 @@ def fit(bank: Bank, items: list[Item]) -> tuple[Calibration, dict[str, object]]:
         predicted = cross_val_predict(_model(params), train.signals, train.human, groups=groups,
                                       cv=GroupKFold(5))
         for blend in BLENDS:
-            r = float(np.corrcoef(served(train, predicted, blend), train.human)[0, 1])
+            scores = calibration.served(predicted, train.rule, blend, train.caps)
+            r = float(np.corrcoef(scores, train.human)[0, 1])
             if r > best[0]:
                 best = (r, params, blend)
     r, params, blend = best
     model = _model(params).fit(train.signals, train.human)
-    meta: dict[str, object] = {"params": params, "cv_pearson": round(r, 4),
-                               "answers": len(train.items), "questions": len(set(groups))}
-    return export(model, blend), meta
+    return export(model, blend, {"params": params, "cv_pearson": round(r, 4),
+                                 "answers": len(train.items), "questions": len(set(groups))})
 
 
 def refit_model(bank: Bank, items: list[Item], params: dict[str, float]
                 ) -> tuple[HistGradientBoostingRegressor, TrainingSet]:
     """The model the current code would fit with these settings, and what it was fitted on."""
-    train = training_set(RubricGrader(bank, calibrated=False),
-                         [i for i in items if i.split == "train"])
+    train = training_set(bank, items)
     return _model(params).fit(train.signals, train.human), train
 
 
@@ -260,7 +252,7 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
     rules = RubricGrader(bank, calibrated=False, relevance=grader.relevance or False)
     result: dict[str, object] = {
         "embeddings": grader.relevance is not None,
-        "train_cv_pearson": json.loads(calibration.ARTIFACT.read_text())["meta"]["cv_pearson"]}
+        "train_cv_pearson": grader.calibration.meta["cv_pearson"] if grader.calibration else None}
     for split in ("train", "heldout"):
         part = [i for i in items if i.split == split]
         result[split] = agreement(part, grade_all(grader, part)).__dict__
@@ -296,9 +288,9 @@ def main() -> None:
         weights, r = tune(bank, items)
         print(f"best on train: r={r:.3f} {weights}")
         return
-    model, meta = fit(bank, items)
-    calibration.ARTIFACT.write_text(model.to_json(meta))
-    print(f"wrote {calibration.ARTIFACT.name}: {meta}")
+    model = fit(bank, items)
+    calibration.ARTIFACT.write_text(model.to_json())
+    print(f"wrote {calibration.ARTIFACT.name}: {model.meta}")
 
 
 if __name__ == "__main__":

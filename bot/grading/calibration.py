@@ -18,9 +18,10 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bot.bank import Category, Question
 
@@ -96,18 +97,29 @@ class Calibration:
     trees: tuple[Tree, ...]
     blend: float  # weight of the calibrated score against the rule score
     signals: tuple[str, ...]
+    meta: dict[str, Any]  # how it was fitted: settings chosen, cross-validated r, data size
 
     def predict(self, x: list[float]) -> float:
         """Our human scale, 0..5."""
         raw = self.baseline + sum(tree.predict(x) for tree in self.trees)
         return min(TOP, max(0.0, raw))
 
-    def to_json(self, meta: dict[str, object]) -> str:
+    def to_json(self) -> str:
         return json.dumps({
             "signals": list(self.signals), "blend": self.blend, "baseline": self.baseline,
-            "meta": meta,
+            "meta": self.meta,
             "trees": [tree.__dict__ for tree in self.trees],
         }, separators=(",", ":")) + "\n"
+
+
+def served(predicted: NDArray[np.float64], rule: NDArray[np.float64], blend: float,
+           cap: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The served score: calibrated (0..5) blended with the rule score (0..1), then capped.
+
+    Element-wise, so fitting can score many answers at once with the serving arithmetic.
+    """
+    mixed = blend * np.clip(predicted, 0.0, TOP) / TOP + (1 - blend) * rule
+    return np.asarray(np.clip(np.minimum(mixed, cap), 0.0, 1.0), dtype=np.float64)
 
 
 def from_json(text: str) -> Calibration:
@@ -117,7 +129,7 @@ def from_json(text: str) -> Calibration:
         raise ValueError("calibration.json was fitted on other signals than the grader "
                          "computes; run `python -m bench.grading fit`")
     return Calibration(float(data["baseline"]), tuple(Tree(**t) for t in data["trees"]),
-                       float(data["blend"]), names)
+                       float(data["blend"]), names, dict(data.get("meta", {})))
 
 
 def load(path: Path = ARTIFACT) -> Calibration:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from bot.bank import Category, Question
 from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
@@ -83,6 +85,17 @@ class Features:
     semantic: float | None = None  # embedding relevance, when the optional package is installed
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What the written rules make of one answer."""
+
+    coverage: float
+    credit: list[float]  # of each key point, 0..1
+    rule: float  # the rule score, 0..1
+    notes: list[str]
+    cap: float  # the lowest cap of the guards and the choice rule
+
+
 class RubricGrader:
     def __init__(self, questions: Iterable[Question], weights: Weights | None = None,
                  relevance: semantic.Relevance | None | bool = True,
@@ -123,16 +136,22 @@ class RubricGrader:
     def grade(self, question: Question, answer: str) -> Grade:
         return self.grade_features(question, self.features(question, answer))
 
-    def grade_features(self, question: Question, facts: Features) -> Grade:
+    def scored(self, question: Question, facts: Features) -> Scored:
+        """Everything the rules decide about an answer: coverage, score, notes and cap."""
         w = self.weights
         coverage, credit = coverage_from(question, facts.sims, w.no_credit, w.full_credit)
-        score, notes = self.rule_score(question, facts, coverage)
+        rule, notes = self.rule_score(question, facts, coverage)
+        return Scored(coverage, credit, rule, notes, self.cap(question, facts))
+
+    def grade_features(self, question: Question, facts: Features) -> Grade:
+        w = self.weights
+        rules = self.scored(question, facts)
+        coverage, notes, score = rules.coverage, rules.notes, rules.rule
         if self.calibration is not None and facts.fit is not None:
             predicted = self.calibration.predict(
                 calibration.features(question, facts, coverage, score))
-            blend = self.calibration.blend
-            score = min(blend * predicted / calibration.TOP + (1 - blend) * score,
-                        self.cap(question, facts))
+            score = float(calibration.served(np.array(predicted), np.array(score),
+                                             self.calibration.blend, np.array(rules.cap)))
         structure = facts.structure
         parts: tuple[tuple[str, bool], ...] = ()
         if structure is not None:
@@ -154,7 +173,7 @@ class RubricGrader:
                 "happened or what the idea is, and why it matters." if self._on_topic(facts)
                 else "This does not seem to address the question. Re-read it and answer what "
                 "it asks.")
-        return coverage_grade(question, score, credit, tuple(notes), parts)
+        return coverage_grade(question, score, rules.credit, tuple(notes), parts)
 
     def rule_score(self, question: Question, facts: Features, coverage: float
                    ) -> tuple[float, list[str]]:
