@@ -31,3 +31,5 @@ class Settings(BaseSettings):
     # Processes that grade answers for the chat adapters (None: one per CPU core; 0: grade in
     # the bot's own process, as the console does).
     grading_workers: int | None = Field(default=None, ge=0, le=64)
+    # How often each process re-reads the schedules and catches up on anything missed.
+    scheduler_sweep_seconds: float = Field(default=60.0, gt=0)

@@ -570,12 +570,7 @@ def reveal_time(schedule: Schedule, posted: dt.datetime) -> dt.datetime:
     if fixed is None:
         return posted + dt.timedelta(minutes=schedule.reveal_after_minutes)
     tz = timing.zone_or_utc(schedule.timezone)
-    day = timing.local_date(posted, tz)
-    for offset in range(3):
-        instant = timing.post_datetime(day + dt.timedelta(days=offset), fixed, tz)
-        if instant > posted:
-            return instant
-    return posted + dt.timedelta(minutes=schedule.reveal_after_minutes)
+    return timing.next_post_times(fixed, timing.EVERY_DAY, tz, posted, 1)[0]
 
 
 def _active_schedules(session: Session, platform: str, *extra: sa.ColumnElement[bool]

@@ -1,6 +1,6 @@
 """APScheduler wiring: a job per channel schedule, reveals, and a sweep that catches up."""
 
-from bot.scheduling.service import Scheduler, SchedulerSettings
+from bot.scheduling.service import Scheduler
 from bot.scheduling.trigger import LocalDailyTrigger
 
-__all__ = ["LocalDailyTrigger", "Scheduler", "SchedulerSettings"]
+__all__ = ["LocalDailyTrigger", "Scheduler"]

@@ -3,9 +3,9 @@
 APScheduler 3.11 (`AsyncIOScheduler`) runs, in memory and rebuilt from our tables at every
 start, one job per channel schedule (`post:<channel id>`, a LocalDailyTrigger in the channel's
 zone) and one per open reveal (`reveal:<post id>`). Jobs carry ids, never pickled objects.
-A sweep (at start, then every `sweep_seconds`) re-reads the schedules, so a change made by
-any replica re-arms the jobs here, and runs the engine's catch-up: the latest post missed
-within its grace, claims whose sender died, overdue reveals, digests and reminders.
+A sweep (at start, then every MLQUIZ_SCHEDULER_SWEEP_SECONDS) re-reads the schedules, so a
+change made by any replica re-arms the jobs here, and runs the engine's catch-up: the latest
+post missed within its grace, claims whose sender died, overdue reveals, digests and reminders.
 
 Every replica may run all of this at once: the engine claims each message in the database and
 only the claimant sends it.
@@ -24,8 +24,6 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.engine import Quiz, timing
 from bot.engine.posting import ScheduleView
@@ -42,13 +40,6 @@ CLAIMS_IN_FLIGHT = 2  # claim batches running at once (in the engine's worker th
 CLAIM_BATCH = 100  # channels claimed in one transaction
 
 
-class SchedulerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
-    sweep_seconds: float = Field(default=60.0, gt=0, validation_alias=AliasChoices(
-        "MLQUIZ_SCHEDULER_SWEEP_SECONDS", "sweep_seconds"))
-
-
 def replica_name() -> str:
     """Who holds a claim, for the operator reading the database: host, process, a nonce."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -56,12 +47,11 @@ def replica_name() -> str:
 
 class Scheduler:
     def __init__(self, quiz: Quiz, platform: str, deliver: Deliver,
-                 settings: SchedulerSettings | None = None, replica: str | None = None,
+                 replica: str | None = None,
                  claims_in_flight: int = CLAIMS_IN_FLIGHT) -> None:
         self.quiz = quiz
         self.platform = platform
         self.deliver = deliver
-        self.settings = settings or SchedulerSettings()
         self.replica = replica or replica_name()
         # coalesce: runs missed while stalled collapse into one; the claim makes it once anyway.
         self.aps = AsyncIOScheduler(timezone=dt.UTC, job_defaults={
@@ -84,7 +74,8 @@ class Scheduler:
         for post_id, at in await self.quiz.open_reveals(self.platform):
             self.arm_reveal(post_id, at)
         await self.sweep()
-        self.aps.add_job(self.sweep, IntervalTrigger(seconds=self.settings.sweep_seconds),
+        self.aps.add_job(self.sweep, IntervalTrigger(
+            seconds=self.quiz.engine.settings.scheduler_sweep_seconds),
                          id="sweep", replace_existing=True)
         log.info("scheduler: %s channel schedule(s) armed on %s (replica %s)",
                  len(self._armed), self.platform, self.replica)
@@ -125,11 +116,6 @@ class Scheduler:
     def arm_reveal(self, post_id: int, at: dt.datetime) -> None:
         self.aps.add_job(self.fire_reveal, DateTrigger(run_date=at), args=[post_id],
                          id=f"reveal:{post_id}", replace_existing=True)
-
-    def next_post(self, channel_id: int) -> dt.datetime | None:
-        """When the channel's post job fires next (None: no job)."""
-        job = self.aps.get_job(f"post:{channel_id}")
-        return job.next_run_time if job is not None else None
 
     # -- what the jobs do -----------------------------------------------------------------------
 
@@ -203,4 +189,4 @@ class Scheduler:
                 self.arm_reveal(reply.post_id, dt.datetime.fromisoformat(reveal_at))
 
 
-__all__ = ["Deliver", "Scheduler", "SchedulerSettings", "replica_name"]
+__all__ = ["Deliver", "Scheduler", "replica_name"]
