@@ -20,8 +20,15 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.discord.commands import MlquizGroup
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.views import CardButton, answer_form, card_view, form_submission
+from adapters.discord.views import (
+    CardButton,
+    answer_form,
+    button_id,
+    card_view,
+    form_submission,
+)
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
+from bot.engine.cards import ACTION_ANSWER, ACTION_HINT
 from bot.engine.quiz import SORRY, Notify
 from bot.render import Reply, Visibility
 
@@ -29,12 +36,13 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WORK_IN_PROGRESS = 8
 THREAD_EXISTS = 160004  # "A thread has already been created for this message"
-EPOCH = "1970-01-01T00:00:00+00:00"
 THREAD_NAME_LIMIT = 100
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
 DM_CLOSED = ("I could not send you your feedback by direct message. Your answer is recorded ✅; "
              "to see feedback, allow direct messages from this server or use the Answer "
              "button.")
+DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allow direct "
+                   "messages from this server, or use the Answer button.")
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,7 @@ class DiscordAdapter:
     def __init__(self, quiz: Quiz, settings: DiscordSettings) -> None:
         self.quiz = quiz
         self.settings = settings
-        quiz.engine.posting.thread_answers = settings.message_content
+        quiz.read_thread_replies(settings.message_content)
         self.client = MlquizClient(self, settings)
         # Work after an acknowledgement waits here, so the loop always has room to answer the
         # next interaction at once, even in a burst.
@@ -113,19 +121,20 @@ class DiscordAdapter:
         return Actor(str(user.id), user.display_name, is_admin=admin)
 
     @staticmethod
-    def _parent(channel: object) -> tuple[int, str]:
-        """A channel's id and name; for a thread, its parent's (questions live in channels)."""
+    def _place(guild_id: str, guild: discord.Guild | None, channel: object) -> Place:
+        """Where an event happened; for a thread, its parent channel (questions live there)."""
         if isinstance(channel, discord.Thread):
             parent = channel.parent
-            return channel.parent_id, parent.name if parent is not None else ""
-        return getattr(channel, "id", 0), str(getattr(channel, "name", "") or "")
+            channel_id, name = channel.parent_id, parent.name if parent is not None else ""
+        else:
+            channel_id = getattr(channel, "id", 0)
+            name = str(getattr(channel, "name", "") or "")
+        return Place(PLATFORM, guild_id, str(channel_id), guild.name if guild else "", name)
 
     def where(self, interaction: discord.Interaction[Any]) -> Where:
-        channel_id, channel_name = self._parent(interaction.channel)
-        guild = interaction.guild
-        place = Place(PLATFORM, str(interaction.guild_id or f"dm-{interaction.user.id}"),
-                      str(channel_id or interaction.channel_id),
-                      guild.name if guild is not None else "", channel_name)
+        place = self._place(str(interaction.guild_id or f"dm-{interaction.user.id}"),
+                            interaction.guild,
+                            interaction.channel or discord.Object(interaction.channel_id or 0))
         return Where(place, interaction.user.id, interaction)
 
     # -- interactions ---------------------------------------------------------------------------
@@ -157,7 +166,7 @@ class DiscordAdapter:
 
     async def on_button(self, interaction: discord.Interaction[Any], action: str,
                         value: str) -> None:
-        if action == "answer":
+        if action == ACTION_ANSWER:
             try:
                 await interaction.response.send_modal(answer_form(value, "Your answer"))
             except discord.HTTPException as error:
@@ -168,7 +177,7 @@ class DiscordAdapter:
             return
         where = self.where(interaction)
         event = Action(f"act:{interaction.id}", self.actor(interaction.user), where.place,
-                       f"mlquiz:{action}", value)
+                       action, value)
         async with self.busy:
             await self.send(await self.quiz.action(event), where)
 
@@ -212,10 +221,9 @@ class DiscordAdapter:
         me = self.client.user
         if me is None or thread.owner_id != me.id:
             return
-        place = Place(PLATFORM, str(message.guild.id), str(thread.parent_id),
-                      message.guild.name, thread.parent.name if thread.parent else "")
-        where = Where(place, message.author.id, thread_id=thread.id)
-        answer = Answer(f"msg:{message.id}", self.actor(message.author), place,
+        where = Where(self._place(str(message.guild.id), message.guild, thread),
+                      message.author.id, thread_id=thread.id)
+        answer = Answer(f"msg:{message.id}", self.actor(message.author), where.place,
                         message.content, thread_ref=str(thread.id))
         async with self.busy:
             replies = await self.quiz.answer(answer, notify=self._notifier(where))
@@ -255,7 +263,8 @@ class DiscordAdapter:
             for message in messages:
                 await where.interaction.followup.send(ephemeral=True, **_parts(message))
         elif reply.visibility in (Visibility.EPHEMERAL, Visibility.DIRECT):
-            await self._direct(int(reply.user or where.user_id), messages, where)
+            await self._direct(int(reply.user or where.user_id), messages, where,
+                               feedback=reply.kind == "feedback")
         else:
             thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
             channel = int(thread or reply.channel or where.place.channel_id)
@@ -274,7 +283,7 @@ class DiscordAdapter:
 
     async def _open_thread(self, card: discord.Message, reply: Reply) -> None:
         """The card's thread; its id is the card's id, which is what the post records."""
-        name = (reply.summary.split(":", 1)[0] or "Answers")[:THREAD_NAME_LIMIT]
+        name = (render.title(reply) or "Answers")[:THREAD_NAME_LIMIT]
         try:
             await self.client.http.start_thread_with_message(
                 card.channel.id, card.id, name=name,
@@ -285,7 +294,8 @@ class DiscordAdapter:
             log.warning("could not open the thread of a card in channel %s: %s",
                         card.channel.id, error.text[:200])
 
-    async def _direct(self, user_id: int, messages: list[render.Message], where: Where) -> None:
+    async def _direct(self, user_id: int, messages: list[render.Message], where: Where,
+                      feedback: bool) -> None:
         try:
             dm = await self.client.create_dm(discord.Object(user_id))
             for message in messages:
@@ -296,7 +306,8 @@ class DiscordAdapter:
             log.info("member %s does not accept direct messages", user_id)
             # A mention shows whom this is for; AllowedMentions.none() keeps it from pinging.
             target = self.client.get_partial_messageable(where.thread_id)
-            await target.send(content=f"<@{user_id}> {DM_CLOSED}")
+            await target.send(content=f"<@{user_id}> "
+                              f"{DM_CLOSED if feedback else DM_CLOSED_OTHER}")
 
     async def drain(self, timeout: float = 20.0) -> None:
         """Wait (up to `timeout`) for answers in progress to finish, before disconnecting."""
@@ -317,32 +328,26 @@ class DiscordAdapter:
         """What the scheduler sends: cards, reveals, digests and reminders."""
         for reply in replies:
             place = Place(PLATFORM, reply.meta.get("workspace_id", ""), reply.channel or "")
-            if reply.meta.get("reconcile") and reply.post_id is not None:
-                found = await self._find_card(reply)
-                if found is not None:
-                    log.info("post %s was sent before its sender stopped; not sending it again",
-                             reply.post_id)
-                    await self._open_thread(found, reply)
-                    await self.quiz.mark_posted(reply.post_id, str(found.id))
-                    continue
+            if await self.quiz.sent_before(reply, self._find_card):
+                continue
             await self.send([reply], Where(place, int(reply.user or 0)))
 
-    async def _find_card(self, reply: Reply) -> discord.Message | None:
-        """The post's card if it is in the channel already, else None.
+    async def _find_card(self, reply: Reply, since: dt.datetime) -> str | None:
+        """The id of this post's card if it is in the channel already, else None.
 
-        That happens when a sender died after sending the card, before recording it.
+        A card found gets its thread opened, in case its sender died before opening it.
         """
         me = self.client.user
-        claimed = dt.datetime.fromisoformat(reply.meta.get("claimed_at", EPOCH))
-        after = discord.Object(discord.utils.time_snowflake(claimed - dt.timedelta(minutes=1)))
-        wanted = f"mlquiz:hint:{reply.post_id}"
+        after = discord.Object(discord.utils.time_snowflake(since))
+        wanted = button_id(ACTION_HINT, str(reply.post_id))
         channel = self.client.get_partial_messageable(int(reply.channel or 0))
         try:
             async for message in channel.history(limit=100, after=after):
                 if me is not None and message.author.id == me.id and any(
                         getattr(child, "custom_id", None) == wanted
                         for row in message.components for child in getattr(row, "children", [])):
-                    return message
+                    await self._open_thread(message, reply)
+                    return str(message.id)
         except discord.HTTPException as error:
             log.warning("could not look for an earlier copy of post %s (%s); sending it",
                         reply.post_id, error.text[:200])

@@ -15,11 +15,11 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from adapters.discord.views import ANSWER_LIMIT
 from bot.bank.taxonomy import TOPICS, Category, Difficulty
 from bot.engine.commands import SUMMARY
 
 MAX_CHOICES = 25
-ANSWER_LIMIT = 4_000
 
 
 class CommandHandler(Protocol):

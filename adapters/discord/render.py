@@ -126,7 +126,7 @@ def embeds(reply: Reply) -> list[discord.Embed]:
                        for k, v in item.items]
         elif isinstance(item, Note):
             # Footers show no markdown and never mention; the syntax is broken all the same.
-            notes.append(escape_mentions(neutralize_mentions(inline_plain(item.spans))))
+            notes.append(trusted(inline_plain(item.spans)))
         elif isinstance(item, Buttons):
             continue
         else:
@@ -159,12 +159,13 @@ def messages(reply: Reply) -> list[Message]:
     """The reply as messages under every Discord limit; buttons ride on the first one."""
     buttons = tuple(b for item in reply.blocks if isinstance(item, Buttons)
                     for b in item.buttons)
+    mentioned = _mentioned(reply)
     # Mentions ping only in content, never in embeds: a reply that names members is content.
-    if _plain_only(reply) and (reply.kind in ("info", "error") or _mentioned(reply)):
+    if _plain_only(reply) and (reply.kind in ("info", "error") or mentioned):
         text = "\n\n".join(p for item in reply.blocks for p in (
-            [f"-# {escape(inline_plain(item.spans))}"] if isinstance(item, Note)
+            [f"-# {inline(item.spans)}"] if isinstance(item, Note)
             else paragraphs(item, CONTENT_LIMIT)))
-        return [Message(content=piece, mentions=_mentioned(reply))
+        return [Message(content=piece, mentions=mentioned)
                 for piece in split_text(text, CONTENT_LIMIT)] or [Message()]
     out: list[Message] = []
     for embed in embeds(reply):
@@ -174,10 +175,14 @@ def messages(reply: Reply) -> list[Message]:
             out.append(Message())
         out[-1].embeds.append(embed)
     out[0].buttons = buttons
-    mentioned = _mentioned(reply)
     for message in out:
         message.mentions = mentioned
     return out
+
+
+def title(reply: Reply) -> str:
+    """The reply's first heading (a card's title), or empty."""
+    return next((item.text for item in reply.blocks if isinstance(item, Heading)), "")
 
 
 def _mentioned(reply: Reply) -> tuple[str, ...]:

@@ -14,12 +14,21 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.engine.cards import ACTION_ANSWER, ACTION_HINT, ACTION_HOW
 from bot.render import Button
 
-BUTTON_TEMPLATE = r"mlquiz:(?P<action>answer|hint|how):(?P<value>[0-9]{0,19})"
+# The engine's action ids (`mlquiz:hint`), then the post id.
+BUTTON_TEMPLATE = (r"(?P<action>" + "|".join(re.escape(a) for a in
+                                             (ACTION_ANSWER, ACTION_HINT, ACTION_HOW))
+                   + r"):(?P<value>[0-9]{0,19})")
 FORM_PREFIX = "mlquiz:form:"
 FORM_INPUT = "text"
 ANSWER_LIMIT = 4_000  # Discord's limit for one text input
+
+
+def button_id(action_id: str, value: str) -> str:
+    """A card button's custom_id: the engine's action id and the post id."""
+    return f"{action_id}:{value}"
 
 
 class ButtonHandler(Protocol):
@@ -33,7 +42,7 @@ class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON
     def __init__(self, action: str, value: str, label: str = "", primary: bool = False) -> None:
         style = discord.ButtonStyle.primary if primary else discord.ButtonStyle.secondary
         super().__init__(discord.ui.Button(label=label or action, style=style,
-                                           custom_id=f"mlquiz:{action}:{value}"))
+                                           custom_id=button_id(action, value)))
         self.action, self.value = action, value
 
     @classmethod
@@ -53,8 +62,7 @@ def card_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
         return None
     view = discord.ui.View(timeout=None)
     for button in buttons:
-        action = button.action_id.removeprefix("mlquiz:")
-        view.add_item(CardButton(action, button.value, button.label, button.primary))
+        view.add_item(CardButton(button.action_id, button.value, button.label, button.primary))
     return view
 
 

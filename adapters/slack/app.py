@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -48,7 +49,6 @@ PACE_MEMORY = 600.0  # seconds a pace learned from a 429 is kept
 RIGHT_AFTER = 0.5  # seconds: a 429 this soon after the previous message tells the pace
 CLIENT_TTL = 300.0  # a reinstalled workspace's new token is used within five minutes
 WORK_IN_PROGRESS = 8
-EPOCH = "1970-01-01T00:00:00+00:00"
 # Errors that mean the channel cannot be posted to any more: its schedule is removed.
 GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive",
                   "team_not_found", "invalid_auth", "token_revoked"})
@@ -405,24 +405,16 @@ class SlackAdapter:
             if client is None:
                 log.warning("no installation for workspace %s; its %s waits", team, reply.kind)
                 continue
-            if reply.meta.get("reconcile") and reply.post_id is not None:
-                found = await self._find_card(client, reply)
-                if found is not None:
-                    log.info("post %s was sent before its sender stopped; not sending it again",
-                             reply.post_id)
-                    await self.quiz.mark_posted(reply.post_id, found)
-                    continue
+            if await self.quiz.sent_before(reply, functools.partial(self._find_card, client)):
+                continue
             await self.send([reply], Where(place, reply.user or "", client))
 
-    async def _find_card(self, client: AsyncWebClient, reply: Reply) -> str | None:
-        """The ts of this post's card if it is in the channel already, else None.
-
-        That happens when a sender died after sending the card, before recording it.
-        """
-        claimed = dt.datetime.fromisoformat(reply.meta.get("claimed_at", EPOCH))
+    async def _find_card(self, client: AsyncWebClient, reply: Reply, since: dt.datetime
+                         ) -> str | None:
+        """The ts of this post's card if it is in the channel already, else None."""
         try:
             history = await client.conversations_history(
-                channel=reply.channel or "", oldest=f"{claimed.timestamp() - 60:.6f}", limit=200)
+                channel=reply.channel or "", oldest=f"{since.timestamp():.6f}", limit=200)
         except SlackApiError as error:
             log.warning("could not look for an earlier copy of post %s (%s); sending it",
                         reply.post_id, error.response.get("error"))

@@ -34,9 +34,9 @@ from bot.render import (
 ACTION_ANSWER = "mlquiz:answer"
 ACTION_HINT = "mlquiz:hint"
 ACTION_HOW = "mlquiz:how"
-# The card's footer starts with this; an adapter that cannot read thread replies replaces it.
+# How a card tells members to answer: where thread replies are read, and where they are not
+# (Discord without the message-content intent; see Quiz.read_thread_replies).
 THREAD_OR_PRIVATE = "Answer in the thread or privately"
-# … and the lead where thread replies are not read (Discord without the message-content intent).
 BUTTON_ONLY = "Answer with the Answer button below (thread replies are not read here)"
 
 HOW_TO_ANSWER: dict[Category, tuple[str, tuple[str, ...]]] = {
@@ -264,7 +264,8 @@ def digest(*, channel: str, week_of: dt.date, top: Sequence[tuple[str, int]],
 
 
 def reminder(*, post_id: int, channel: str, thread_ref: str | None, left: dt.timedelta,
-             answered: int, waiting: Sequence[tuple[str, str]]) -> Reply:
+             answered: int, waiting: Sequence[tuple[str, str]],
+             thread_answers: bool = True) -> Reply:
     """Before the reveal, in the thread: how long is left, and who of the regulars is missing."""
     hours = max(1, round(left.total_seconds() / 3600))
     when = f"about {hours} hour{'s' if hours != 1 else ''}"
@@ -277,8 +278,9 @@ def reminder(*, post_id: int, channel: str, thread_ref: str | None, left: dt.tim
             if index:
                 names.append(Span(", "))
             names.append(mention(user_id, name))
-        blocks.append(Text(spans("Still time for ", *names,
-                                 ": answer in the thread or with Answer privately.")))
+        how = ("answer in the thread or with Answer privately" if thread_answers
+               else "answer with the Answer button on the card")
+        blocks.append(Text(spans("Still time for ", *names, f": {how}.")))
     return Reply(kind="reminder", blocks=tuple(blocks), visibility=Visibility.THREAD,
                  channel=channel, post_id=post_id, thread_ref=thread_ref,
                  summary=f"Reveal in {when}")

@@ -554,7 +554,8 @@ class Posting:
                 reply = cards.reminder(post_id=post.id, channel=channel_ext,
                                        thread_ref=post.message_ref,
                                        left=post.reveal_at - now, answered=count,
-                                       waiting=[(ext, name) for ext, name in waiting])
+                                       waiting=[(ext, name) for ext, name in waiting],
+                                       thread_answers=self.thread_answers)
                 reply.meta["send_id"] = str(send.id)
                 replies += _scheduled([reply], workspace_ext)
         return replies

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 Notify = Callable[[Reply], Coroutine[Any, Any, None]]
+# Looks for a card in its channel, sent since the given instant; returns its reference or None.
+FindCard = Callable[[Reply, dt.datetime], Awaitable[str | None]]
 MARK_WINDOW = 0.02  # seconds to gather reports of sent cards into one write
 SCHEDULE_CHANGES = frozenset({"schedule", "pause", "resume"})
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
@@ -41,6 +43,14 @@ class Quiz:
         self._recording: set[asyncio.Task[None]] = set()
         # Set by the process's scheduler: re-read the schedules after a change.
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
+
+    def read_thread_replies(self, enabled: bool) -> None:
+        """Whether this platform takes thread replies as answers.
+
+        Discord does only with the message-content intent; cards and reminders tell members
+        how to answer accordingly.
+        """
+        self.engine.posting.thread_answers = enabled
 
     def close(self) -> None:
         """Stop the worker threads, grading processes and waiting sandboxes."""
@@ -155,6 +165,26 @@ class Quiz:
         send = reply.meta.get("send_id", "")
         if send.isdigit():
             await self.mark_sent(int(send), message_ref)
+
+    async def sent_before(self, reply: Reply, find: FindCard) -> bool:
+        """Whether a card whose claim was taken over is in its channel already.
+
+        Its sender may have died after sending it and before recording it. The adapter's
+        `find` looks in the channel from a minute before the claim; a card found is recorded
+        instead of being sent twice.
+        """
+        if not reply.meta.get("reconcile") or reply.post_id is None:
+            return False
+        claimed = reply.meta.get("claimed_at")
+        since = (dt.datetime.fromisoformat(claimed) if claimed
+                 else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) - dt.timedelta(minutes=1)
+        found = await find(reply, since)
+        if found is None:
+            return False
+        log.info("post %s was sent before its sender stopped; not sending it again",
+                 reply.post_id)
+        await self.mark_posted(reply.post_id, found)
+        return True
 
     async def mark_posted(self, post_id: int, message_ref: str) -> None:
         """Record a sent card.

@@ -117,3 +117,22 @@ def test_a_reminder_may_ping_exactly_the_members_it_names() -> None:
     allowed = _parts(message)["allowed_mentions"]
     assert isinstance(allowed, discord.AllowedMentions)
     assert allowed.to_dict() == {"parse": [], "users": [123456789012345678]}
+
+
+def test_a_reminder_where_thread_replies_are_not_read_points_to_the_button() -> None:
+    import datetime as dt
+
+    from bot.engine import cards
+
+    reminder = cards.reminder(post_id=1, channel="c", thread_ref="t",
+                              left=dt.timedelta(hours=1), answered=2,
+                              waiting=[("123456789012345678", "Ann")], thread_answers=False)
+    [message] = render.messages(reminder)
+    assert "Answer button" in message.content and "in the thread" not in message.content
+
+
+def test_notes_sent_as_content_keep_discord_markdown() -> None:
+    from bot.render import Note, bold
+
+    [message] = render.messages(Reply("info", (Note(spans("Try ", bold("again"))),)))
+    assert message.content == "-# Try **again**"
