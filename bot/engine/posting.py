@@ -184,13 +184,11 @@ class Posting:
 
     def _due_day(self, schedule: Schedule, now: dt.datetime) -> dt.date | None:
         """The local date whose post is due now: its time has come and its grace not passed."""
-        tz = timing.zone_or_utc(schedule.timezone)
-        at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
-        latest = timing.latest_post_time(at, schedule.weekdays, tz, now)
+        latest = _latest_post(schedule, schedule.weekdays, now)
         if latest is None:
             return None
+        day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
         if now - latest > dt.timedelta(minutes=schedule.grace_minutes):
-            day = timing.local_date(latest, tz)
             if (schedule.channel_id, day) not in self._skipped:
                 self._skipped.add((schedule.channel_id, day))
                 log.info("skipped the daily post of %s in channel %s: due at %s UTC, %s ago, "
@@ -198,7 +196,7 @@ class Posting:
                          latest.strftime("%H:%M"), timing.humanize_delta(now - latest),
                          schedule.grace_minutes)
             return None
-        return timing.local_date(latest, tz)
+        return day
 
     def _claim_day(self, session: Session, channel_id: int, channel_ext: str,
                    schedule: Schedule, day: dt.date, now: dt.datetime, replica: str
@@ -245,20 +243,8 @@ class Posting:
     def _reclaim(self, session: Session, post: Post, channel_ext: str, now: dt.datetime,
                  replica: str) -> list[Reply]:
         """A claim whose lease ran out: claim it again, at most MAX_ATTEMPTS times."""
-        if post.lease_until is not None and post.lease_until > now:
-            return []  # its claimant is still sending it
-        if post.attempts >= MAX_ATTEMPTS:
-            if post.state != "failed":
-                post.state = "failed"
-                log.error("gave up the daily post %s of channel %s after %s attempts",
-                          post.id, post.channel_id, post.attempts)
+        if not _take_over(session, Post, post, now, replica):
             return []
-        taken = _updated(session, sa.update(Post).where(
-            Post.id == post.id, Post.state == "claimed", Post.attempts == post.attempts)
-            .values(lease_until=now + LEASE, claimed_by=replica[:64],
-                    attempts=Post.attempts + 1))
-        if taken != 1:
-            return []  # another process took it over first
         schedule = schedule_of(session, post.channel_id)
         if schedule is None:
             return []
@@ -364,6 +350,9 @@ class Posting:
         """
         now = self.clock()
         replies: list[Reply] = []
+        # A skipped day is logged once; a day more than a week old can no longer be the latest.
+        recent = (now - dt.timedelta(days=8)).date()
+        self._skipped = {(c, d) for c, d in self._skipped if d >= recent}
         with self.db.transaction() as session:
             rows = _active_schedules(session, platform)
             due = [(schedule, day) for schedule, _channel, _workspace in rows
@@ -435,14 +424,7 @@ class Posting:
                 return None
             session.flush()
             return send
-        if existing.state != "claimed" or (existing.lease_until or now) > now \
-                or existing.attempts >= MAX_ATTEMPTS:
-            return None
-        taken = _updated(session, sa.update(Send).where(
-            Send.id == existing.id, Send.attempts == existing.attempts)
-            .values(lease_until=now + LEASE, claimed_by=replica[:64],
-                    attempts=Send.attempts + 1))
-        if taken != 1:
+        if existing.state != "claimed" or not _take_over(session, Send, existing, now, replica):
             return None
         session.refresh(existing)
         return existing
@@ -455,27 +437,36 @@ class Posting:
 
     def _digests(self, platform: str, now: dt.datetime, replica: str) -> list[Reply]:
         """The weekly digest, at post time on the channel's digest day (within grace)."""
-        replies: list[Reply] = []
+        due: list[tuple[Schedule, str, str, str, dt.date]] = []
         with self.db.transaction() as session:
-            rows = _active_schedules(session, platform, Schedule.digest_weekday.is_not(None))
-        for schedule, channel_ext, workspace_ext in rows:
-            assert schedule.digest_weekday is not None
-            tz = timing.zone_or_utc(schedule.timezone)
-            at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
-            latest = timing.latest_post_time(at, 1 << schedule.digest_weekday, tz, now)
-            if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+            for schedule, channel_ext, workspace_ext in _active_schedules(
+                    session, platform, Schedule.digest_weekday.is_not(None)):
+                assert schedule.digest_weekday is not None
+                latest = _latest_post(schedule, 1 << schedule.digest_weekday, now)
+                if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+                    continue
+                day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
+                year, week, _ = day.isocalendar()
+                due.append((schedule, channel_ext, workspace_ext, f"{year}-W{week:02d}",
+                            timing.week_start(day - dt.timedelta(days=7))))
+            # Digests already sent, or being sent: the sweep runs every minute of the grace
+            # window, and must not look at every channel again each time.
+            settled = {(c, k) for c, k in session.execute(
+                sa.select(Send.channel_id, Send.key).where(
+                    Send.kind == "digest", Send.key.in_({key for *_, key, _ in due}),
+                    sa.or_(Send.state != "claimed", Send.lease_until > now)))} if due else set()
+        replies: list[Reply] = []
+        for schedule, channel_ext, workspace_ext, key, start in due:
+            if (schedule.channel_id, key) in settled:
                 continue
-            day = timing.local_date(latest, tz)
-            year, week, _ = day.isocalendar()
-            start = timing.week_start(day - dt.timedelta(days=7))
             with self.db.transaction() as session:
                 if session.scalar(sa.select(sa.func.count()).select_from(Post).where(
                         Post.channel_id == schedule.channel_id, Post.kind == "daily",
                         Post.local_date >= start,
                         Post.local_date < start + dt.timedelta(days=7))) == 0:
                     continue  # no questions last week: nothing to sum up
-                send = self._claim_send(session, schedule.channel_id, "digest",
-                                        f"{year}-W{week:02d}", now, replica)
+                send = self._claim_send(session, schedule.channel_id, "digest", key, now,
+                                        replica)
                 if send is None:
                     continue
                 reply = self._digest(session, schedule.channel_id, channel_ext, start)
@@ -530,7 +521,12 @@ class Posting:
                 .join(Workspace, Workspace.id == Channel.workspace_id)
                 .where(Workspace.platform == platform, Post.state == "posted",
                        Post.kind == "daily", Schedule.remind_before_minutes.is_not(None),
-                       Post.reveal_at > now)).all()
+                       Post.reveal_at > now,
+                       # already reminded: the sweep passes every minute until the reveal
+                       ~sa.exists().where(Send.channel_id == Post.channel_id,
+                                          Send.kind == "reminder",
+                                          Send.key == sa.cast(Post.id, sa.String),
+                                          Send.state != "claimed"))).all()
             for post, minutes, channel_ext, workspace_ext in rows:
                 assert post.reveal_at is not None and minutes is not None
                 if now < post.reveal_at - dt.timedelta(minutes=minutes):
@@ -601,6 +597,33 @@ def _scheduled(replies: list[Reply], workspace: str) -> list[Reply]:
         reply.meta["workspace_id"] = workspace
         reply.meta["scheduled"] = "1"
     return replies
+
+
+def _latest_post(schedule: Schedule, weekdays: int, now: dt.datetime) -> dt.datetime | None:
+    """The channel's latest post instant at or before `now` on these weekdays (UTC)."""
+    at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+    return timing.latest_post_time(at, weekdays, timing.zone_or_utc(schedule.timezone), now)
+
+
+def _take_over(session: Session, model: type[Post] | type[Send], claim: Post | Send,
+               now: dt.datetime, replica: str) -> bool:
+    """Take over a claim whose lease ran out; give it up (logged once) after MAX_ATTEMPTS.
+
+    The conditional update lets exactly one of several processes win.
+    """
+    if claim.lease_until is not None and claim.lease_until > now:
+        return False  # its claimant is still sending it
+    if claim.attempts >= MAX_ATTEMPTS:
+        if claim.state != "failed":
+            claim.state = "failed"
+            what = f"{claim.kind} post" if isinstance(claim, Post) else claim.kind
+            log.error("gave up the %s %s of channel %s after %s attempts",
+                      what, claim.id, claim.channel_id, claim.attempts)
+        return False
+    taken = _updated(session, sa.update(model).where(
+        model.id == claim.id, model.state == "claimed", model.attempts == claim.attempts)
+        .values(lease_until=now + LEASE, claimed_by=replica[:64], attempts=model.attempts + 1))
+    return taken == 1
 
 
 __all__ = ["LEASE", "MAX_ATTEMPTS", "Posting", "ScheduleView", "reveal_time"]

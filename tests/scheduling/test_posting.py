@@ -260,6 +260,24 @@ def test_a_reminder_names_the_regulars_who_have_not_answered_once(
     assert [r for r in engine.due("test") if r.kind == "reminder"] == []
 
 
+def test_a_reminder_that_is_never_sent_is_retried_then_given_up(
+        engine: QuizEngine, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    command(engine, "schedule 09:00 UTC daily reveal=8h remind=1h")
+    clock.now = utc(2026, 3, 2, 9, 0)
+    sent(engine, engine.post_scheduled(channel_id(engine)))
+    clock.now = utc(2026, 3, 2, 16, 0)
+    reminders = [r for r in engine.due("test") if r.kind == "reminder"]
+    for _ in range(MAX_ATTEMPTS - 1):  # its sender dies each time: taken over after the lease
+        assert len(reminders) == 1
+        clock.advance(LEASE)
+        reminders = [r for r in engine.due("test") if r.kind == "reminder"]
+    assert len(reminders) == 1
+    clock.advance(LEASE)
+    with caplog.at_level(logging.ERROR):
+        assert [r for r in engine.due("test") if r.kind == "reminder"] == []
+    assert "gave up the reminder" in caplog.text
+
+
 def test_two_engines_on_one_database_post_each_channel_once(
         engine: QuizEngine, clock: FakeClock) -> None:
     """Two replicas firing the same jobs in turn; the PostgreSQL test below races three."""
