@@ -374,7 +374,7 @@ class Posting:
         for start in range(0, len(missing), SWEEP_BATCH):  # claimed like a burst of jobs
             replies += self.post_scheduled(missing[start:start + SWEEP_BATCH], replica)
         replies += self._overdue_reveals(platform, now)
-        replies += self._digests(platform, now, replica)
+        replies += self._digests(rows, now, replica)
         replies += self._reminders(platform, now, replica)
         return replies
 
@@ -435,26 +435,32 @@ class Posting:
             if send is not None:
                 send.state, send.message_ref, send.lease_until = "sent", message_ref[:128], None
 
-    def _digests(self, platform: str, now: dt.datetime, replica: str) -> list[Reply]:
-        """The weekly digest, at post time on the channel's digest day (within grace)."""
+    def _digests(self, rows: list[tuple[Schedule, str, str]], now: dt.datetime, replica: str
+                 ) -> list[Reply]:
+        """The weekly digest, at post time on the channel's digest day (within grace).
+
+        `rows` are the active schedules the sweep has just read.
+        """
         due: list[tuple[Schedule, str, str, str, dt.date]] = []
+        for schedule, channel_ext, workspace_ext in rows:
+            if schedule.digest_weekday is None:
+                continue
+            latest = _latest_post(schedule, 1 << schedule.digest_weekday, now)
+            if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+                continue
+            day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
+            year, week, _ = day.isocalendar()
+            due.append((schedule, channel_ext, workspace_ext, f"{year}-W{week:02d}",
+                        timing.week_start(day - dt.timedelta(days=7))))
+        if not due:
+            return []
         with self.db.transaction() as session:
-            for schedule, channel_ext, workspace_ext in _active_schedules(
-                    session, platform, Schedule.digest_weekday.is_not(None)):
-                assert schedule.digest_weekday is not None
-                latest = _latest_post(schedule, 1 << schedule.digest_weekday, now)
-                if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
-                    continue
-                day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
-                year, week, _ = day.isocalendar()
-                due.append((schedule, channel_ext, workspace_ext, f"{year}-W{week:02d}",
-                            timing.week_start(day - dt.timedelta(days=7))))
             # Digests already sent, or being sent: the sweep runs every minute of the grace
             # window, and must not look at every channel again each time.
             settled = {(c, k) for c, k in session.execute(
                 sa.select(Send.channel_id, Send.key).where(
                     Send.kind == "digest", Send.key.in_({key for *_, key, _ in due}),
-                    sa.or_(Send.state != "claimed", Send.lease_until > now)))} if due else set()
+                    sa.or_(Send.state != "claimed", Send.lease_until > now)))}
         replies: list[Reply] = []
         for schedule, channel_ext, workspace_ext, key, start in due:
             if (schedule.channel_id, key) in settled:
@@ -570,14 +576,13 @@ def reveal_time(schedule: Schedule, posted: dt.datetime) -> dt.datetime:
     return timing.next_post_times(fixed, timing.EVERY_DAY, tz, posted, 1)[0]
 
 
-def _active_schedules(session: Session, platform: str, *extra: sa.ColumnElement[bool]
-                      ) -> list[tuple[Schedule, str, str]]:
+def _active_schedules(session: Session, platform: str) -> list[tuple[Schedule, str, str]]:
     """The platform's unpaused schedules, with the platform ids of channel and workspace."""
     rows = session.execute(
         sa.select(Schedule, Channel.external_id, Workspace.external_id)
         .join(Channel, Channel.id == Schedule.channel_id)
         .join(Workspace, Workspace.id == Channel.workspace_id)
-        .where(Workspace.platform == platform, Schedule.paused.is_(False), *extra)).all()
+        .where(Workspace.platform == platform, Schedule.paused.is_(False))).all()
     return [(schedule, channel, workspace) for schedule, channel, workspace in rows]
 
 
