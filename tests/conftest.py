@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
 from bot.engine.timing import SettableClock
 from bot.grading.rubric import RubricGrader
+from bot.sandbox import Sandbox, SandboxSettings
 from bot.sandbox.service import CodeRuns
 from bot.store import throwaway as postgres
 from bot.store.db import Database
@@ -24,6 +25,20 @@ from bot.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Coding questions, their tests and the calibration need code runs: say so in one line.
+
+    Without this, a machine where the sandbox cannot start fails hundreds of tests, each for
+    the same reason.
+    """
+    sandbox = Sandbox(SandboxSettings(runners=1, warm=False))
+    reason = sandbox.unavailable_reason()
+    sandbox.close()
+    if reason is not None:
+        pytest.exit(f"code runs do not work on this machine, and the tests need them: {reason} "
+                    "(see 'Refuse rather than weaken' in docs/sandbox.md)", returncode=1)
 
 
 @pytest.fixture(scope="session")

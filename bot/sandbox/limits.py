@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,8 @@ class SandboxSettings(BaseSettings):
     runs_per_minute: int = Field(default=5, ge=1, le=1000)
     # The interpreter the sandbox runs; must be readable by the sandbox user.
     python: str | None = None
+    # Where packages the sandbox uid cannot reach are staged (None: /var/cache/mlquiz/...).
+    stage_dir: Path | None = None
     packages: str = "numpy,pandas,scikit-learn"
     # Keep one sandbox per runner started, with the last question's packages imported, waiting
     # for a submission. Each is used once and replaced, so nothing is shared between two runs.

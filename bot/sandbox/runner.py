@@ -205,7 +205,7 @@ class Sandbox:
             return "there is no seccomp filter for this CPU architecture"
         try:
             self._view = build_view(self.settings.python, self.settings.package_names,
-                                    self.as_root)
+                                    self.as_root, self.settings.stage_dir)
         except (Unavailable, OSError, subprocess.SubprocessError) as error:
             return str(error)
         self._filter = seccomp.build_filter(arch)

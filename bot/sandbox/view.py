@@ -111,14 +111,16 @@ def interpreter_prefix(python: str) -> str:
     return done.stdout.strip()
 
 
-def build_view(configured_python: str | None, packages: list[str], strangers: bool) -> View:
+def build_view(configured_python: str | None, packages: list[str], strangers: bool,
+               stage_root: Path | None = None) -> View:
+    """What the sandbox sees; with `strangers`, packages it cannot reach are staged first."""
+    from bot.sandbox.stage import readable_binds
+
     python = choose_python(configured_python, strangers)
     prefix = interpreter_prefix(python)
     binds = package_binds(packages)
     if strangers:
-        for host, _inside in binds:
-            if not readable_by_others(host):
-                raise Unavailable(f"{host} is not readable by the sandbox user")
+        binds = readable_binds(binds, stage_root)
     if not (prefix == "/usr" or prefix.startswith("/usr/")):
         binds.insert(0, (prefix, prefix))
     return View(python=python, prefix=prefix, binds=tuple(binds))
