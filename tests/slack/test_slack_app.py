@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -40,6 +41,43 @@ def texts(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(found)
 
 
+def _busy_tasks() -> list[asyncio.Task[Any]]:
+    """The tasks on this loop that still have work to do, bar the caller's.
+
+    aiohttp's per-connection loops (`RequestHandler.start`) do not count: they idle on a
+    kept-alive connection until it closes, and every request they serve runs in a task of its
+    own, which does count. Bolt's work after the ack is a task too (`ensure_future`), and work
+    in the engine's threads is awaited by one.
+    """
+    current = asyncio.current_task()
+    return [task for task in asyncio.all_tasks()
+            if task is not current and not task.done()
+            and getattr(task.get_coro(), "__qualname__", "") != "RequestHandler.start"]
+
+
+async def settled(timeout: float = 10.0, quiet: float = 0.2) -> None:
+    """Wait, on the loop, until the app's background work is done.
+
+    That is: no task but the caller's has work left, and it stays so for `quiet` seconds (so a
+    task scheduled from a worker thread at the last moment is seen too). For checks that
+    nothing more happens; never `time.sleep`, which would stop that very work.
+    """
+    deadline = time.monotonic() + timeout
+    calm_since: float | None = None
+    while True:
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        busy = _busy_tasks()
+        if busy:
+            calm_since = None
+        elif calm_since is None:
+            calm_since = now
+        elif now - calm_since >= quiet:
+            return
+        if now > deadline:
+            raise AssertionError(f"the app was still busy after {timeout}s: {busy}")
+
+
 async def _ts_of_first_post(rig: SlackRig) -> str:
     """The ts the adapter recorded for the posted question (the thread answers go to)."""
     with rig.adapter.quiz.engine.db.transaction() as session:
@@ -65,7 +103,7 @@ async def test_forged_and_stale_requests_are_rejected_and_do_nothing(rig: SlackR
     stale = await rig.post(body, "application/x-www-form-urlencoded",
                            sign(SECRET, body, int(time.time()) - 600), signed=False)
     assert stale.status == 401
-    time.sleep(0.3)
+    await settled()
     assert rig.standin.of("chat.postMessage") == []
 
 
@@ -130,7 +168,7 @@ async def test_a_thread_reply_is_graded_privately_marked_and_never_counted_twice
     retry = await rig.json(event_body(event, "Ev001"), **{"X-Slack-Retry-Num": "1",
                                                           "X-Slack-Retry-Reason": "http_timeout"})
     assert retry.status == 200
-    time.sleep(0.5)
+    await settled()
     assert len(rig.standin.of("chat.postEphemeral")) == 1
     assert len(rig.standin.of("reactions.add")) == 1
 
@@ -266,8 +304,6 @@ async def test_a_retried_claim_that_never_reached_slack_is_sent(rig: SlackRig) -
 
 
 async def test_a_workspace_refused_right_after_a_message_is_paced_by_its_retry_after() -> None:
-    import asyncio
-
     from adapters.slack.app import Pacer
 
     pacer = Pacer(0.0)
