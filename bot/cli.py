@@ -417,16 +417,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.ops import logs
+
     args = parser().parse_args(argv)
     try:
-        level = Settings().log_level.upper()
-    except Exception:
-        level = "INFO"
-    logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every job added and run at INFO: 10,000 channels, 30,000 lines a day.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        settings = Settings()
+        logs.configure(settings.log_level, settings.log_format)
+    except Exception:  # the command itself reports the bad setting
+        logs.configure()
     try:
         status: int = args.func(args)
     except UserError as exc:

@@ -29,7 +29,9 @@ from adapters.discord.views import (
 )
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
 from bot.engine.cards import ACTION_ANSWER, ACTION_HINT
-from bot.engine.quiz import SORRY, Notify
+from bot.engine.quiz import RESTARTING, SORRY, Notify
+from bot.ops import metrics
+from bot.ops.inflight import InFlight
 from bot.render import Reply, Visibility
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,22 @@ DM_CLOSED = ("I could not send you your feedback by direct message. Your answer 
              "button.")
 DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allow direct "
                    "messages from this server, or use the Answer button.")
+
+
+class _RateLimitWaits(logging.Filter):
+    """Counts discord.py's waits after a 429: it retries by itself and only logs them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if "rate limit" in message and "Retrying in" in message and record.args:
+            seconds = record.args[-1] if isinstance(record.args, tuple) else 0
+            metrics.RATE_LIMIT_WAITS.labels(PLATFORM).inc()
+            metrics.RATE_LIMIT_SECONDS.labels(PLATFORM).inc(
+                float(seconds) if isinstance(seconds, int | float) else 0.0)
+        return True
+
+
+logging.getLogger("discord.http").addFilter(_RateLimitWaits())
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,7 @@ class DiscordAdapter:
         # Work after an acknowledgement waits here, so the loop always has room to answer the
         # next interaction at once, even in a burst.
         self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
+        self.inflight = InFlight()
 
     # -- who and where --------------------------------------------------------------------------
 
@@ -154,18 +173,33 @@ class DiscordAdapter:
             return False
         return True
 
+    async def stopping(self, interaction: discord.Interaction[Any]) -> bool:
+        """After SIGTERM no new work is taken: the member is told to send it again."""
+        if not self.inflight.draining:
+            return False
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+        return True
+
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
-        if not await self.acknowledge(interaction):
-            return
-        where = self.where(interaction)
-        event = Command(f"cmd:{interaction.id}", self.actor(interaction.user,
-                        interaction.permissions), where.place, text)
-        async with self.busy:
-            replies = await self.quiz.command(event, notify=self._notifier(where))
-            await self.send(replies, where)
+        async with self.inflight.track():
+            if await self.stopping(interaction) or not await self.acknowledge(interaction):
+                return
+            where = self.where(interaction)
+            event = Command(f"cmd:{interaction.id}", self.actor(interaction.user,
+                            interaction.permissions), where.place, text)
+            async with self.busy:
+                replies = await self.quiz.command(event, notify=self._notifier(where))
+                await self.send(replies, where)
 
     async def on_button(self, interaction: discord.Interaction[Any], action: str,
                         value: str) -> None:
+        async with self.inflight.track():
+            if not await self.stopping(interaction):
+                await self._button(interaction, action, value)
+
+    async def _button(self, interaction: discord.Interaction[Any], action: str,
+                      value: str) -> None:
         if action == ACTION_ANSWER:
             try:
                 await interaction.response.send_modal(answer_form(value, "Your answer"))
@@ -186,20 +220,23 @@ class DiscordAdapter:
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         submitted = form_submission(dict(interaction.data or {}))
-        if submitted is None or not await self.acknowledge(interaction):
+        if submitted is None:
             return
-        post, text = submitted
-        where = self.where(interaction)
-        answer = Answer(f"form:{interaction.id}", self.actor(interaction.user), where.place,
-                        text, post_id=int(post) if post.isdigit() else None)
-        async with self.busy:
-            await self.send(await self.quiz.answer(answer, notify=self._notifier(where)),
-                            where)
+        async with self.inflight.track():
+            if await self.stopping(interaction) or not await self.acknowledge(interaction):
+                return
+            post, text = submitted
+            where = self.where(interaction)
+            answer = Answer(f"form:{interaction.id}", self.actor(interaction.user),
+                            where.place, text, post_id=int(post) if post.isdigit() else None)
+            async with self.busy:
+                await self.send(await self.quiz.answer(answer, notify=self._notifier(where)),
+                                where)
 
     async def on_command_error(self, interaction: discord.Interaction[Any],
                                error: app_commands.AppCommandError) -> None:
-        log.error("discord command failed: %s: %s", type(error).__name__, str(error)[:300])
-        log.debug("discord command failure", exc_info=error)
+        log.error("discord command failed: %s: %s", type(error).__name__, str(error)[:300],
+                  exc_info=error)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(SORRY, ephemeral=True)
@@ -225,7 +262,7 @@ class DiscordAdapter:
                       message.author.id, thread_id=thread.id)
         answer = Answer(f"msg:{message.id}", self.actor(message.author), where.place,
                         message.content, thread_ref=str(thread.id))
-        async with self.busy:
+        async with self.inflight.track(), self.busy:
             replies = await self.quiz.answer(answer, notify=self._notifier(where))
             if any(r.kind == "feedback" for r in replies):
                 try:
@@ -248,6 +285,7 @@ class DiscordAdapter:
             except discord.HTTPException as error:
                 log.error("discord refused a %s message: %s %s", reply.kind, error.status,
                           error.text[:200])
+                metrics.API_ERRORS.labels(PLATFORM, str(error.status)).inc()
                 gone = isinstance(error, discord.NotFound | discord.Forbidden)
                 await self.quiz.send_failed(reply, permanent=gone)
         if where.interaction is not None and not any(
@@ -309,23 +347,23 @@ class DiscordAdapter:
             await target.send(content=f"<@{user_id}> "
                               f"{DM_CLOSED if feedback else DM_CLOSED_OTHER}")
 
-    async def drain(self, timeout: float = 20.0) -> None:
-        """Wait (up to `timeout`) for answers in progress to finish, before disconnecting."""
-        taken = 0
-        try:
-            async with asyncio.timeout(timeout):
-                for _ in range(WORK_IN_PROGRESS):
-                    await self.busy.acquire()
-                    taken += 1
-        except TimeoutError:
-            log.warning("Discord: stopped with work still in progress")
-        for _ in range(taken):
-            self.busy.release()
+    def not_ready(self) -> str | None:
+        """Why the gateway cannot bring us work now, or None when every shard is connected."""
+        if not self.client.is_ready():
+            return "the Discord gateway is not ready yet"
+        closed = [shard.id for shard in self.client.shards.values() if shard.is_closed()]
+        if closed:
+            return f"Discord shard(s) {closed} are disconnected"
+        return None
 
     # -- the day's work -------------------------------------------------------------------------
 
     async def deliver(self, replies: list[Reply]) -> None:
         """What the scheduler sends: cards, reveals, digests and reminders."""
+        async with self.inflight.track():
+            await self._deliver(replies)
+
+    async def _deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
             place = Place(PLATFORM, reply.meta.get("workspace_id", ""), reply.channel or "")
             if await self.quiz.sent_before(reply, self._find_card):

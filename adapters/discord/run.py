@@ -27,6 +27,7 @@ from adapters.discord.app import PLATFORM, DiscordAdapter
 from adapters.discord.commands import MlquizGroup
 from adapters.discord.settings import DiscordSettings
 from bot.engine import Quiz
+from bot.ops.health import Health
 from bot.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
@@ -128,18 +129,43 @@ async def _wait(seconds: float, stop: asyncio.Event, why: str) -> bool:
 
 async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | None = None,
                 starts: Path | None = None) -> None:
-    """Connect until `stop` is set (by default: SIGTERM or SIGINT)."""
+    """Connect until `stop` is set (by default: SIGTERM or SIGINT), then drain and return.
+
+    After `stop`, interactions are answered "restarting" instead of taken, and the work already
+    accepted gets MLQUIZ_DRAIN_SECONDS to finish before the gateway closes.
+    """
     configure_endpoints(settings)
     assert settings.token is not None
     if stop is None:
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    core = quiz.engine.settings
+    adapter = DiscordAdapter(quiz, settings)
+
+    async def stopping() -> str | None:
+        return "shutting down" if adapter.inflight.draining else None
+
+    async def gateway() -> str | None:
+        return adapter.not_ready()
+
+    health = Health([stopping, gateway, quiz.not_ready])
+    health_runner = await health.serve(core.health_port, core.health_host) \
+        if core.health_port else None
+    try:
+        await _connected(quiz, settings, adapter, stop, starts)
+    finally:
+        if health_runner is not None:
+            await health_runner.cleanup()
+    log.info("Discord: stopped")
+
+
+async def _connected(quiz: Quiz, settings: DiscordSettings, adapter: DiscordAdapter,
+                     stop: asyncio.Event, starts: Path | None) -> None:
     previous = record_start(starts or starts_file(), time.time())
     if await _wait(restart_delay(previous, time.time(), settings.restart_backoff), stop,
                    f"restarted {len(previous)} time(s) in the last hour"):
         return
-    adapter = DiscordAdapter(quiz, settings)
     client = adapter.client
     async with client:
         await login(client, settings)
@@ -159,9 +185,12 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
         try:
             await asyncio.wait({connection, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            adapter.inflight.draining = True
             scheduler.shutdown()
             stopped.cancel()
-            await adapter.drain()
+            log.info("Discord: stopping; finishing %s request(s) in progress",
+                     adapter.inflight.count)
+            await adapter.inflight.drain(quiz.engine.settings.drain_seconds)
             await client.close()
         failure = connection.exception() if connection.done() and not connection.cancelled() \
             else None
@@ -172,4 +201,3 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
                 "unset MLQUIZ_DISCORD_MESSAGE_CONTENT") from failure
         if failure is not None:
             raise failure
-    log.info("Discord: stopped")

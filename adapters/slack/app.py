@@ -35,6 +35,8 @@ from bot.engine import Action, Actor, Answer, Command, Place, Quiz
 from bot.engine.cards import ACTION_HINT
 from bot.engine.commands import ADMIN_ONLY
 from bot.engine.quiz import Notify
+from bot.ops import metrics
+from bot.ops.inflight import InFlight
 from bot.render import Reply, Visibility
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,8 @@ class RetryAfter(AsyncRateLimitErrorRetryHandler):
         except ValueError:
             wait = 1.0
         wait = min(wait, MAX_RETRY_AFTER)
+        metrics.RATE_LIMIT_WAITS.labels(PLATFORM).inc()
+        metrics.RATE_LIMIT_SECONDS.labels(PLATFORM).inc(wait)
         if self.rejected is not None and self.key:
             self.rejected[self.key] = (wait, time.monotonic())
         await asyncio.sleep(wait)
@@ -213,22 +217,40 @@ class SlackAdapter:
         # Work after an ack waits here: with a bounded number of answers in progress, the loop
         # always has room to acknowledge the next request at once, even in a burst.
         self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
+        self.inflight = InFlight()
         self._register()
 
     # -- wiring ---------------------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.command("/mlquiz")(self.on_command)
-        self.app.event("message")(self.on_message)
-        self.app.action("mlquiz:answer")(self.on_answer_button)
-        self.app.action("mlquiz:hint")(self.on_button)
-        self.app.action("mlquiz:how")(self.on_button)
-        self.app.view(ANSWER_VIEW)(self.on_answer_submitted)
+        self.app.use(self.accepted)
+        self.app.command("/mlquiz")(self.tracked(self.on_command))
+        self.app.event("message")(self.tracked(self.on_message))
+        self.app.action("mlquiz:answer")(self.tracked(self.on_answer_button))
+        self.app.action("mlquiz:hint")(self.tracked(self.on_button))
+        self.app.action("mlquiz:how")(self.tracked(self.on_button))
+        self.app.view(ANSWER_VIEW)(self.tracked(self.on_answer_submitted))
         self.app.error(self.on_error)
 
+    async def accepted(self, next: Callable[[], Awaitable[Any]]) -> Any:  # noqa: ANN401
+        """A request counts as work in progress from its arrival (Bolt's own middleware)."""
+        async with self.inflight.track():
+            return await next()
+
+    def tracked(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """The listener, counted as work in progress until it ends (after Bolt's ack).
+
+        Bolt reads which arguments to pass from the unwrapped function's own parameters.
+        """
+        @functools.wraps(listener)
+        async def run(**kwargs: Any) -> None:  # noqa: ANN401
+            async with self.inflight.track():
+                await listener(**kwargs)
+        return run
+
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        log.error("slack request failed: %s: %s", type(error).__name__, str(error)[:300])
-        log.debug("slack failure", exc_info=error)
+        log.error("slack request failed: %s: %s", type(error).__name__, str(error)[:300],
+                  exc_info=error)
 
     # -- members --------------------------------------------------------------------------------
 
@@ -345,6 +367,7 @@ class SlackAdapter:
             except SlackApiError as error:
                 reason = str(error.response.get("error"))
                 log.error("slack refused a %s message: %s", reply.kind, reason)
+                metrics.API_ERRORS.labels(PLATFORM, reason).inc()
                 await self.quiz.send_failed(reply, permanent=reason in GONE)
 
     async def _send_one(self, reply: Reply, where: Where) -> None:
@@ -398,6 +421,10 @@ class SlackAdapter:
 
         Each goes to its own workspace, with that workspace's token.
         """
+        async with self.inflight.track():
+            await self._deliver(replies)
+
+    async def _deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
             team = reply.meta.get("workspace_id", "")
             place = Place(PLATFORM, team, reply.channel or "")

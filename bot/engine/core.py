@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -22,7 +23,9 @@ from bot.engine.posting import Posting
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Grade, Grader
+from bot.grading.base import GradingFailed
 from bot.grading.code import code_grade
+from bot.ops import metrics
 from bot.render import Reply, Visibility, clean_text
 from bot.sandbox.chat import NO_CODE, extract_code
 from bot.sandbox.pool import Refused
@@ -196,6 +199,7 @@ class QuizEngine:
             return [cards.error("Your answer is empty. Write a few sentences, then send it.")]
         limit = self.settings.max_answer_chars
         if len(text) > limit:
+            metrics.REFUSALS.labels("answer_too_long").inc()
             return [cards.error(f"Your answer is {len(text):,} characters; the limit is "
                                 f"{limit:,}. Interview answers land better when they are "
                                 "shorter: trim it and send it again. Nothing was recorded.")]
@@ -215,14 +219,22 @@ class QuizEngine:
                 return [cards.error("That question is no longer in the bank, so it "
                                     "cannot be graded.")]
             post_id = post.id
+        began = time.monotonic()
         if question.category is Category.CODING:  # runs outside the transaction
             outcome = self._run_code(event, question, text, notify)
             if not isinstance(outcome, Grade):
                 return outcome
             grade = outcome
         else:
-            grade = self.grader.grade(question, text)  # CPU work outside the transaction
-        return self._record(event, post_id, question, text, grade)
+            try:
+                grade = self.grader.grade(question, text)  # CPU work outside the transaction
+            except GradingFailed as failed:
+                return [cards.error(str(failed))]
+        metrics.GRADING.labels(question.category.value).observe(time.monotonic() - began)
+        replies = self._record(event, post_id, question, text, grade)
+        if replies:
+            metrics.ANSWERS.labels(event.place.platform, question.category.value).inc()
+        return replies
 
     def _run_code(self, event: Answer, question: Question, text: str,
                   notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -14,6 +15,7 @@ from bot.engine import cards, commands
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.posting import ScheduleView
+from bot.ops import logs, metrics
 from bot.render import Reply, Visibility
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ MARK_WINDOW = 0.02  # seconds to gather reports of sent cards into one write
 SCHEDULE_CHANGES = frozenset({"schedule", "pause", "resume"})
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
+RESTARTING = "mlquiz is restarting, so nothing was recorded. Send it again in a minute."
 
 
 class Quiz:
@@ -64,21 +67,46 @@ class Quiz:
     async def _run(self, what: str, func: Callable[P, list[Reply]], *args: P.args,
                    **kwargs: P.kwargs) -> list[Reply]:
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor,
-                                              functools.partial(func, *args, **kwargs))
-        except Exception as exc:  # a user never sees a traceback; the operator gets one line
+            return await self._in_thread(func, *args, **kwargs)
+        except Exception as exc:  # a user never sees a traceback; the operator gets one record
             reason = (str(exc).strip().splitlines() or [""])[0][:300]
-            log.error("%s failed: %s: %s", what, type(exc).__name__, reason)
-            log.debug("traceback", exc_info=True)
+            log.error("%s failed: %s: %s", what, type(exc).__name__, reason, exc_info=True)
             return [cards.error(SORRY)]
+
+    async def _in_thread(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Blocking work in the engine's threads, with the log context of the request."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(context.run, func, *args, **kwargs))
+
+    @staticmethod
+    def _working_on(event: Command | Answer | Action) -> None:
+        """Every log line from here on (threads included) names this request."""
+        logs.EVENT.set(event.delivery_id)
+        logs.PLATFORM.set(event.place.platform)
+
+    async def not_ready(self) -> str | None:
+        """Why this process cannot serve now (database, grading workers), or None."""
+        try:
+            await asyncio.to_thread(self.engine.db.ping)
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            return f"the database does not answer: {type(exc).__name__}: {reason}"
+        grading = getattr(self.engine.grader, "not_ready", None)
+        if callable(grading):
+            result = await asyncio.to_thread(grading)
+            return str(result) if result is not None else None
+        return None
 
     async def command(self, event: Command,
                       notify: Notify | None = None) -> list[Reply]:
+        self._working_on(event)
         try:
             parsed = commands.parse(event.text)
         except commands.CommandError:
             parsed = None  # the engine answers with the parser's message
+        metrics.COMMANDS.labels(event.place.platform,
+                                parsed.name if parsed is not None else "invalid").inc()
         if isinstance(parsed, commands.AnswerText):
             return await self.answer(Answer(event.delivery_id, event.actor, event.place,
                                             parsed.text), notify)
@@ -91,6 +119,7 @@ class Quiz:
     async def answer(self, event: Answer,
                      notify: Notify | None = None) -> list[Reply]:
         """Grade an answer; `notify` receives interim replies (a place in the code-run queue)."""
+        self._working_on(event)
         return await self._run("answer", self.engine.answer, event,
                                self._threadsafe(notify))
 
@@ -105,20 +134,21 @@ class Quiz:
         return send
 
     async def action(self, event: Action) -> list[Reply]:
+        self._working_on(event)
         return await self._run("action", self.engine.action, event)
 
     async def post_daily(self, place: Place) -> list[Reply]:
         return await self._run("daily post", self.engine.post_daily, place)
 
     async def post_scheduled(self, channel_ids: list[int], replica: str = "") -> list[Reply]:
-        return await self._run("scheduled posts", self.engine.post_scheduled_many,
-                               channel_ids, replica)
+        return _claimed(await self._run("scheduled posts", self.engine.post_scheduled_many,
+                                        channel_ids, replica))
 
     async def reveal(self, post_id: int) -> list[Reply]:
-        return await self._run("reveal", self.engine.reveal_post, post_id)
+        return _claimed(await self._run("reveal", self.engine.reveal_post, post_id))
 
     async def due(self, platform: str, replica: str = "") -> list[Reply]:
-        return await self._run("due work", self.engine.due, platform, replica)
+        return _claimed(await self._run("due work", self.engine.due, platform, replica))
 
     async def schedules(self, platform: str) -> list[ScheduleView]:
         return await self._quietly("reading schedules", [], self.engine.posting.schedules,
@@ -133,17 +163,18 @@ class Quiz:
                             message_ref)
 
     async def send_failed(self, reply: Reply, permanent: bool) -> None:
+        metrics.POSTS.labels(reply.kind, "failed").inc()
         await self._quietly("recording a refused message", None, self.engine.send_failed,
                             reply, permanent)
 
     async def _quietly(self, what: str, fallback: T, func: Callable[P, T], *args: P.args,
                        **kwargs: P.kwargs) -> T:
-        """Run blocking work that has no user to answer; on failure log one line."""
+        """Run blocking work that has no user to answer; on failure log it once."""
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self.executor, functools.partial(func, *args, **kwargs))
+            return await self._in_thread(func, *args, **kwargs)
         except Exception as exc:
-            log.error("%s failed: %s: %s", what, type(exc).__name__, str(exc)[:300])
+            log.error("%s failed: %s: %s", what, type(exc).__name__, str(exc)[:300],
+                      exc_info=True)
             return fallback
 
     async def ensure_schedule(self, place: Place, timezone: str) -> None:
@@ -151,7 +182,7 @@ class Quiz:
         try:
             await asyncio.to_thread(self.engine.ensure_schedule, place, timezone)
         except Exception as exc:
-            log.error("giving %s a schedule failed: %s", place.channel_id, exc)
+            log.error("giving %s a schedule failed: %s", place.channel_id, exc, exc_info=True)
 
     async def sent(self, reply: Reply, message_ref: str) -> None:
         """A reply went out as the platform's `message_ref`.
@@ -159,6 +190,7 @@ class Quiz:
         A card posted in its channel is recorded (threads find it by that reference); a
         digest or reminder ends its claim.
         """
+        metrics.POSTS.labels(reply.kind, "sent").inc()
         if reply.kind == "question" and reply.post_id is not None \
                 and reply.visibility is Visibility.CHANNEL:
             await self.mark_posted(reply.post_id, message_ref)
@@ -208,3 +240,9 @@ class Quiz:
         for *_, done in batch:
             if not done.done():
                 done.set_result(None)
+
+
+def _claimed(replies: list[Reply]) -> list[Reply]:
+    for reply in replies:
+        metrics.POSTS.labels(reply.kind, "claimed").inc()
+    return replies

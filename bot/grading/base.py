@@ -37,6 +37,10 @@ class Grade:
         return Band.of(self.score)
 
 
+class GradingFailed(Exception):
+    """The answer could not be graded; the message is for the member, and nothing is recorded."""
+
+
 class Grader(Protocol):
     def grade(self, question: Question, answer: str) -> Grade:
         """Grade a free-text answer to a question. Must be safe to call from worker threads."""

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.ops import metrics
+
 T = TypeVar("T")
 WINDOW = 60.0
 
@@ -51,23 +53,29 @@ class RunnerPool:
             while recent and now - recent[0] >= WINDOW:
                 recent.popleft()
             if len(recent) >= self.runs_per_minute:
+                metrics.REFUSALS.labels("code_runs_per_minute").inc()
                 wait = int(WINDOW - (now - recent[0])) + 1
                 raise Refused(f"You have run code {self.runs_per_minute} times in the last "
                               f"minute; try again in {wait} s. Nothing was recorded.")
             if self._admitted >= self.runners + self.queue:
+                metrics.REFUSALS.labels("code_queue_full").inc()
                 raise Refused("The code runners are busy and the queue is full; try again in "
                               "a minute. Nothing was recorded.")
             recent.append(now)
             position = max(0, self._admitted - self.runners + 1)
             self._admitted += 1
+            metrics.QUEUE_DEPTH.labels("code_runs").set(max(0, self._admitted - self.runners))
             return Ticket(key, position)
 
     def run(self, _ticket: Ticket, work: Callable[[int], T]) -> T:
         """Wait for a slot (if queued), run `work(slot)`, free the slot. Once per ticket."""
+        queued = time.monotonic()
         with self._cond:
             while not self._free:
                 self._cond.wait()
             slot = self._free.pop(0)
+            metrics.QUEUE_DEPTH.labels("code_runs").set(max(0, self._admitted - self.runners))
+        metrics.QUEUE_WAIT.labels("code_runs").observe(time.monotonic() - queued)
         try:
             return work(slot)
         finally:

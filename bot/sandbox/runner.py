@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.ops import metrics
 from bot.sandbox import seccomp
 from bot.sandbox.cgroups import Cgroups, RunGroup
 from bot.sandbox.limits import MiB, SandboxSettings
@@ -456,6 +457,7 @@ class Sandbox:
                 result.status == "cpu_limit" and pressed)) and group.out_of_memory():
             result.status = "memory_limit"
             result.limit = LIMIT_WORDS["memory_limit"].format(memory=s.memory_mb)
+        metrics.SANDBOX_RUNS.labels(result.status).inc()
         return result
 
     @staticmethod

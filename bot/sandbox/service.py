@@ -6,9 +6,10 @@ import logging
 from collections.abc import Callable
 
 from bot.bank import Category, Question
+from bot.ops import metrics
 from bot.sandbox.check import Checker, CheckReport, imports_of
 from bot.sandbox.limits import SandboxSettings
-from bot.sandbox.pool import RunnerPool
+from bot.sandbox.pool import Refused, RunnerPool
 from bot.sandbox.runner import Sandbox
 
 log = logging.getLogger(__name__)
@@ -41,4 +42,24 @@ class CodeRuns:
         ticket = self.pool.admit(member)
         if ticket.position and queued is not None:
             queued(ticket.position)
-        return self.pool.run(ticket, lambda slot: self.checker.check(question, code, slot))
+        return self.pool.run(ticket, lambda slot: self._check(question, code, slot))
+
+    def _check(self, question: Question, code: str, slot: int) -> CheckReport:
+        """Check once more when the sandbox was killed from outside its limits.
+
+        A signal that no limit explains (the host's out-of-memory killer, an operator) says
+        nothing about the member's code, so it gets a fresh sandbox; a second such death is
+        refused rather than tried again and again.
+        """
+        report = self.checker.check(question, code, slot)
+        if report.run.status != "killed":
+            return report
+        log.warning("a sandbox run of %s was killed (%s); running it once more", question.id,
+                    report.run.limit)
+        report = self.checker.check(question, code, slot)
+        if report.run.status != "killed":
+            return report
+        metrics.REFUSALS.labels("sandbox_killed_twice").inc()
+        raise Refused(f"Your code was stopped twice from outside its limits ({report.run.limit}), "
+                      "so it was not graded. Nothing was recorded; send it again, and tell "
+                      "an admin if this repeats.")

@@ -21,12 +21,14 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.engine import Quiz, timing
 from bot.engine.posting import ScheduleView
+from bot.ops import metrics
 from bot.render import Reply
 from bot.scheduling.trigger import LocalDailyTrigger
 
@@ -68,6 +70,7 @@ class Scheduler:
 
         `paused`: arm the jobs but let none fire on its own (tests call them directly).
         """
+        self.aps.add_listener(self._job_started, EVENT_JOB_SUBMITTED)
         self.aps.start(paused=paused)
         self.quiz.on_schedule_change = self.sync
         await self.sync()
@@ -79,6 +82,13 @@ class Scheduler:
                          id="sweep", replace_existing=True)
         log.info("scheduler: %s channel schedule(s) armed on %s (replica %s)",
                  len(self._armed), self.platform, self.replica)
+
+    @staticmethod
+    def _job_started(event: JobSubmissionEvent) -> None:
+        """How late the job starts after its due time (a stalled loop, a busy machine)."""
+        if event.scheduled_run_times:
+            late = (dt.datetime.now(dt.UTC) - min(event.scheduled_run_times)).total_seconds()
+            metrics.SCHEDULER_LAG.labels(str(event.job_id).split(":")[0]).observe(max(late, 0))
 
     def shutdown(self) -> None:
         if self.aps.running:
@@ -177,7 +187,8 @@ class Scheduler:
             await self.sync()
             await self._send(await self.quiz.due(self.platform, self.replica))
         except Exception as error:  # one bad round must not stop the next
-            log.error("scheduler sweep failed: %s: %s", type(error).__name__, error)
+            log.error("scheduler sweep failed: %s: %s", type(error).__name__, error,
+                      exc_info=True)
 
     async def _send(self, replies: list[Reply]) -> None:
         if not replies:

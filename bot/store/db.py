@@ -29,12 +29,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # noqa: AN
 
 
 def create_db_engine(url: str) -> Engine:
+    """An engine whose errors never carry statement parameters (members' answers) into logs."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                                  hide_parameters=True)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # pre-ping: connections from before a database restart are replaced, not failed on
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                            hide_parameters=True, connect_args={"connect_timeout": 5})
 
 
 class Database:
@@ -60,6 +64,11 @@ class Database:
             yield session
         for callback in session.info.get("after_commit", ()):
             callback()
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached (readiness asks this)."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -44,7 +44,7 @@ class Bot:
     task: asyncio.Task[None]
 
     async def stop(self) -> None:
-        await self.adapter.drain()
+        await self.adapter.inflight.drain(20)
         await self.adapter.client.close()
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -19,6 +19,7 @@ from adapters.slack.run import http_app
 from adapters.slack.settings import SlackSettings
 from bench.slack_standin import SlackStandIn, command_body, sign
 from bot.engine import Quiz, QuizEngine
+from bot.ops.health import Health
 
 SECRET = "oauth-signing-secret"
 
@@ -33,7 +34,7 @@ async def oauth_server(sqlite_engine: QuizEngine) -> AsyncIterator[tuple[str, Sl
     assert settings.mode == "oauth" and settings.problem() is None
     adapter = SlackAdapter(Quiz(sqlite_engine), settings)
     adapter.pacer.interval = 0.0
-    runner = web.AppRunner(http_app(adapter))
+    runner = web.AppRunner(http_app(adapter, Health([])))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

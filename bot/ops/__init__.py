@@ -1,0 +1,1 @@
+"""Running mlquiz in production: health and readiness, metrics, logs, draining on shutdown."""
