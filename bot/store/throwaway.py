@@ -42,6 +42,24 @@ class Server:
     data: Path | None = None
     bin_dir: Path | None = None
     as_user: list[str] | None = None
+    options: str = ""
+
+    def halt(self) -> None:
+        """Stop the server and keep its data (a database outage); `resume` brings it back."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def resume(self) -> None:
+        self._pg_ctl("-o", self.options, "-l", str(self.data / "server.log") if self.data
+                     else "", "-w", "-t", "60", "start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        if self.data is None or self.bin_dir is None:
+            raise RuntimeError("only a server this process started can be stopped and started")
+        done = subprocess.run([*(self.as_user or []), str(self.bin_dir / "pg_ctl"), "-D",
+                               str(self.data / "db"), *args], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl {args[-1]}: {done.stderr.strip() or done.stdout}")
 
     def stop(self) -> None:
         if self.data is None or self.bin_dir is None:
@@ -83,4 +101,5 @@ def start() -> Server:
             shutil.rmtree(root, ignore_errors=True)
             raise RuntimeError(f"could not start PostgreSQL ({Path(step[0]).name}): "
                                f"{result.stderr.strip() or result.stdout.strip()} {log[-500:]}")
-    return Server(f"postgresql+psycopg://postgres@127.0.0.1:{port}", root, bin_dir, as_user)
+    return Server(f"postgresql+psycopg://postgres@127.0.0.1:{port}", root, bin_dir, as_user,
+                  options)

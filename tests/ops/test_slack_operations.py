@@ -1,0 +1,241 @@
+"""Operating `mlquiz slack` as a real process over real HTTP: health, readiness, metrics, logs,
+a grading worker killed under it, and SIGTERM right after an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bench.slack_standin import SlackStandIn, command_body, free_port, sign, wait_healthy
+from bot.store import throwaway as postgres
+from bot.store.migrate import upgrade
+
+SECRET = "ops-test-signing-secret"
+ANSWER = ("MARKER-7f3a: overfitting is when a model learns noise in the training data and "
+          "fails to generalise; regularisation such as L2 weight decay, early stopping, more "
+          "data and cross-validation help, for example dropout in neural networks.")
+
+
+@dataclass
+class Bot:
+    """`mlquiz slack` in HTTP mode with MLQUIZ_HEALTH_PORT, talking to the Slack stand-in."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    health_port: int
+    standin: SlackStandIn
+    http: aiohttp.ClientSession
+    responses: int = 0
+    stderr: bytes = b""
+    exited: int | None = field(default=None)
+
+    async def get(self, path: str, port: int | None = None) -> tuple[int, str]:
+        async with self.http.get(f"http://127.0.0.1:{port or self.health_port}{path}") as got:
+            return got.status, await got.text()
+
+    async def command(self, text: str, user: str = "UANN") -> int:
+        """Send `/mlquiz text`; returns once Slack got its acknowledgement (HTTP 200)."""
+        self.responses += 1
+        body = command_body(text, user, f"{self.standin.base_url}/respond/{self.responses}")
+        async with self.http.post(f"http://127.0.0.1:{self.port}/slack/events",
+                                  data=body.encode(), headers={
+                                      "Content-Type": "application/x-www-form-urlencoded",
+                                      **sign(SECRET, body)}) as response:
+            assert response.status == 200
+        return self.responses
+
+    async def reply(self, number: int, timeout: float = 30.0) -> str:
+        """The text of the `number`-th response the bot sent to a command."""
+        await self.standin.wait_for(lambda: len(self.standin.of("response_url")) >= number,
+                                    timeout)
+        return str(self.standin.of("response_url")[number - 1].get("text", ""))
+
+    async def metric(self, series_name: str, **labels: str) -> float:
+        _status, text = await self.get("/metrics")
+        wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            if series == (f"{series_name}{{{wanted}}}" if labels else series_name):
+                return float(value)
+        return 0.0
+
+    async def ready(self, timeout: float = 60.0) -> None:
+        await self.readiness(200, timeout)
+
+    async def readiness(self, status: int, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            got, body = await self.get("/readyz")
+            if got == status:
+                return body
+            assert time.monotonic() < deadline, f"/readyz stayed {got}: {body}"
+            await asyncio.sleep(0.1)
+
+    def terminate(self) -> int:
+        if self.exited is None:
+            self.process.send_signal(signal.SIGTERM)
+            _out, self.stderr = self.process.communicate(timeout=60)
+            self.exited = self.process.returncode
+        return self.exited
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path) -> AsyncIterator[object]:
+    started: list[Bot] = []
+    standin = SlackStandIn()
+    await standin.start()
+    standin.user("UANN", "Ann")
+    http = aiohttp.ClientSession()
+
+    async def start(database_url: str | None = None, **env: str) -> Bot:
+        port, health = free_port(), free_port()
+        environment = {
+            **os.environ, "SLACK_BOT_TOKEN": "xoxb-ops-test", "SLACK_SIGNING_SECRET": SECRET,
+            "MLQUIZ_SLACK_API_URL": f"{standin.base_url}/api/", "MLQUIZ_SANDBOX_ENABLED": "false",
+            "MLQUIZ_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'slack.db'}",
+            "MLQUIZ_HEALTH_PORT": str(health), "MLQUIZ_GRADING_WORKERS": "1",
+            "MLQUIZ_LOG_LEVEL": "INFO", **env}
+        environment.pop("SLACK_APP_TOKEN", None)
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port",
+             str(port)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        bot = Bot(process, port, health, standin, http)
+        started.append(bot)
+        await wait_healthy(port)
+        await bot.ready()
+        return bot
+
+    yield start
+    for bot in started:
+        try:
+            bot.terminate()
+        except subprocess.TimeoutExpired:
+            os.killpg(bot.process.pid, signal.SIGKILL)  # its grading workers too
+            bot.process.communicate(timeout=30)
+    await http.close()
+    await standin.stop()
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def grading_workers(pid: int) -> list[int]:
+    """The bot's grading processes (spawned workers, not the resource tracker)."""
+    workers = []
+    for child in children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            workers.append(child)
+    return workers
+
+
+async def test_health_readiness_and_metrics_are_served_where_they_belong(start_bot: object
+                                                                         ) -> None:
+    bot: Bot = await start_bot()  # type: ignore[operator]
+    assert await bot.get("/healthz") == (200, '{"ok": true}')
+    assert json.loads((await bot.get("/readyz"))[1]) == {"ok": True}
+    # the public port answers the load balancer's probes, never with metrics
+    assert (await bot.get("/readyz", bot.port))[0] == 200
+    assert (await bot.get("/metrics", bot.port))[0] == 404
+    status, text = await bot.get("/metrics")
+    assert status == 200 and 'mlquiz_build_info{version="0.1.0"} 1.0' in text
+
+
+async def test_metrics_move_when_an_answer_is_recorded_and_logs_keep_answers_out(
+        start_bot: object) -> None:
+    bot: Bot = await start_bot(MLQUIZ_LOG_FORMAT="json",  # type: ignore[operator]
+                               MLQUIZ_LOG_LEVEL="DEBUG")
+    before = await bot.metric("mlquiz_answers_recorded_total", platform="slack",
+                              category="concept")
+    await bot.reply(await bot.command("ask concept"))
+    answered = await bot.command(f"answer {ANSWER}")
+    assert (await bot.reply(answered)).startswith("Feedback:")
+    assert await bot.metric("mlquiz_answers_recorded_total", platform="slack",
+                            category="concept") == before + 1
+    assert await bot.metric("mlquiz_commands_total", platform="slack", name="ask") == 1
+    assert await bot.metric("mlquiz_grading_seconds_count", category="concept") == 1
+    assert bot.terminate() == 0
+    lines = bot.stderr.decode().splitlines()
+    assert lines and all(json.loads(line)["level"] for line in lines)  # one object a line
+    assert not any("MARKER-7f3a" in line for line in lines)  # never a member's answer
+
+
+async def test_a_killed_grading_worker_is_replaced_and_the_answer_still_graded(
+        start_bot: object) -> None:
+    bot: Bot = await start_bot()  # type: ignore[operator]
+    [worker] = grading_workers(bot.process.pid)
+    await bot.reply(await bot.command("ask concept"))
+    os.kill(worker, signal.SIGKILL)
+    await asyncio.sleep(0.5)  # the pool notices the death and breaks
+    answered = await bot.command(f"answer {ANSWER}")
+    assert (await bot.reply(answered)).startswith("Feedback:")
+    assert await bot.metric("mlquiz_grading_worker_restarts_total") == 1
+    await bot.ready(timeout=30)
+    assert worker not in grading_workers(bot.process.pid)
+    assert bot.terminate() == 0
+    assert b"Traceback" not in bot.stderr, bot.stderr.decode()[-3000:]
+
+
+async def test_sigterm_right_after_an_answer_records_it_sends_feedback_and_exits_0(
+        start_bot: object, tmp_path: Path) -> None:
+    bot: Bot = await start_bot()  # type: ignore[operator]
+    await bot.reply(await bot.command("ask concept"))
+    answered = await bot.command(f"answer {ANSWER}")  # Slack has its acknowledgement now
+    bot.process.send_signal(signal.SIGTERM)
+    assert bot.terminate() == 0, bot.stderr.decode()[-3000:]
+    assert (await bot.reply(answered, timeout=1)).startswith("Feedback:")
+    with sqlite3.connect(tmp_path / "slack.db") as db:
+        assert db.execute("SELECT count(*) FROM answers").fetchone() == (1,)
+    errors = bot.stderr.decode()
+    assert "Traceback" not in errors and "KeyError" not in errors, errors[-3000:]
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[postgres.Server]:
+    """A PostgreSQL server of this test's own, which it may stop and start."""
+    server = postgres.start()
+    engine = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("CREATE DATABASE mlquiz"))
+    engine.dispose()
+    upgrade(f"{server.url}/mlquiz")
+    yield server
+    server.stop()
+
+
+async def test_readiness_follows_postgresql_going_away_and_coming_back(
+        start_bot: object, own_postgres: postgres.Server) -> None:
+    if own_postgres.data is None:
+        pytest.fail("this test stops its own server; unset MLQUIZ_TEST_POSTGRES_URL",
+                    pytrace=False)
+    bot: Bot = await start_bot(f"{own_postgres.url}/mlquiz")  # type: ignore[operator]
+    own_postgres.halt()
+    body = json.loads(await bot.readiness(503, timeout=30))
+    assert body["ok"] is False and "database" in body["reason"]
+    assert (await bot.get("/healthz"))[0] == 200  # alive all along: no restart wanted
+    own_postgres.resume()
+    await bot.ready(timeout=30)
+    asked = await bot.command("ask concept")  # and it works again, without a restart
+    assert "Something went wrong" not in await bot.reply(asked)
+    assert bot.terminate() == 0
