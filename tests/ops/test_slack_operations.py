@@ -84,10 +84,18 @@ class Bot:
             assert time.monotonic() < deadline, f"/readyz stayed {got}: {body}"
             await asyncio.sleep(0.1)
 
-    def terminate(self) -> int:
+    async def terminate(self, sig: int = signal.SIGTERM, group: bool = False) -> int:
+        """Signal the bot (or its whole process group) and wait for it to exit.
+
+        The wait runs in a thread: the stand-in lives on this loop and must keep answering
+        the bot's last requests meanwhile.
+        """
         if self.exited is None:
-            self.process.send_signal(signal.SIGTERM)
-            _out, self.stderr = self.process.communicate(timeout=60)
+            if group:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
+            _out, self.stderr = await asyncio.to_thread(self.process.communicate, timeout=60)
             self.exited = self.process.returncode
         return self.exited
 
@@ -122,7 +130,7 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[object]:
     yield start
     for bot in started:
         try:
-            bot.terminate()
+            await bot.terminate()
         except subprocess.TimeoutExpired:
             os.killpg(bot.process.pid, signal.SIGKILL)  # its grading workers too
             bot.process.communicate(timeout=30)
@@ -175,7 +183,7 @@ async def test_metrics_move_when_an_answer_is_recorded_and_logs_keep_answers_out
                             category="concept") == before + 1
     assert await bot.metric("mlquiz_commands_total", platform="slack", name="ask") == 1
     assert await bot.metric("mlquiz_grading_seconds_count", category="concept") == 1
-    assert bot.terminate() == 0
+    assert await bot.terminate() == 0
     lines = bot.stderr.decode().splitlines()
     assert lines and all(json.loads(line)["level"] for line in lines)  # one object a line
     assert not any("MARKER-7f3a" in line for line in lines)  # never a member's answer
@@ -193,8 +201,9 @@ async def test_a_killed_grading_worker_is_replaced_and_the_answer_still_graded(
     assert await bot.metric("mlquiz_grading_worker_restarts_total") == 1
     await bot.ready(timeout=30)
     assert worker not in grading_workers(bot.process.pid)
-    assert bot.terminate() == 0
-    assert b"Traceback" not in bot.stderr, bot.stderr.decode()[-3000:]
+    assert await bot.terminate() == 0
+    assert b"Traceback" not in bot.stderr and b"unfinished" not in bot.stderr, \
+        bot.stderr.decode()[-3000:]
 
 
 async def test_sigterm_right_after_an_answer_records_it_sends_feedback_and_exits_0(
@@ -202,13 +211,13 @@ async def test_sigterm_right_after_an_answer_records_it_sends_feedback_and_exits
     bot: Bot = await start_bot()  # type: ignore[operator]
     await bot.reply(await bot.command("ask concept"))
     answered = await bot.command(f"answer {ANSWER}")  # Slack has its acknowledgement now
-    bot.process.send_signal(signal.SIGTERM)
-    assert bot.terminate() == 0, bot.stderr.decode()[-3000:]
+    assert await bot.terminate() == 0, bot.stderr.decode()[-3000:]
     assert (await bot.reply(answered, timeout=1)).startswith("Feedback:")
     with sqlite3.connect(tmp_path / "slack.db") as db:
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (1,)
     errors = bot.stderr.decode()
     assert "Traceback" not in errors and "KeyError" not in errors, errors[-3000:]
+    assert "unfinished" not in errors, errors[-3000:]  # drained, not cut off at the deadline
 
 
 @pytest.fixture
@@ -238,4 +247,15 @@ async def test_readiness_follows_postgresql_going_away_and_coming_back(
     await bot.ready(timeout=30)
     asked = await bot.command("ask concept")  # and it works again, without a restart
     assert "Something went wrong" not in await bot.reply(asked)
-    assert bot.terminate() == 0
+    assert await bot.terminate() == 0
+
+
+async def test_ctrl_c_to_the_whole_process_group_stops_cleanly(start_bot: object) -> None:
+    bot: Bot = await start_bot()  # type: ignore[operator]
+    await bot.reply(await bot.command("ask concept"))
+    answered = await bot.command(f"answer {ANSWER}")
+    # what a terminal's Ctrl-C does: every process of the group gets SIGINT
+    assert await bot.terminate(signal.SIGINT, group=True) == 0
+    assert (await bot.reply(answered, timeout=1)).startswith("Feedback:")
+    assert b"Traceback" not in bot.stderr and b"unfinished" not in bot.stderr, \
+        bot.stderr.decode()[-3000:]
