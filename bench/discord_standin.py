@@ -164,6 +164,7 @@ class DiscordStandIn:
         self.responded: dict[str, float] = {}  # interaction id → when its callback arrived
         self.sent_at: dict[str, float] = {}  # interaction id → when it was sent on the gateway
         self.fail_dm: set[str] = set()  # members whose DMs are closed
+        self.gateway_down = False  # an outage: new gateway connections are refused
         self.interactions: dict[str, Json] = {}  # id → what was sent
         self._originals: dict[str, Json] = {}  # interaction token → its original response
         self._pending: set[asyncio.Future[Any]] = set()
@@ -456,7 +457,15 @@ class DiscordStandIn:
 
     # -- the gateway ----------------------------------------------------------------------------
 
+    async def outage(self) -> None:
+        """The gateway goes away: sessions close, and new ones fail until `gateway_down` clears."""
+        self.gateway_down = True
+        for session in list(self.sessions):
+            await session.ws.close(code=1001, message=b"going away")
+
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            raise web.HTTPServiceUnavailable()
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         mode = request.query.get("compress")
