@@ -12,7 +12,10 @@ matter are reported on the questions held out from both.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
+import platform
 import resource
 import statistics
 import time
@@ -23,10 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy
+import scipy.linalg  # loads scipy's BLAS, so that environment() lists it
+import sklearn
 import yaml
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
+from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
 
 from bot.bank import Bank, Category, Question, load_bank
 from bot.grading import calibration
@@ -138,14 +145,22 @@ def tune(bank: Bank, items: list[Item]) -> tuple[Weights, float]:
 
 CALIBRATION_GRID = {"max_depth": (2, 3), "max_iter": (100, 200), "learning_rate": (0.03, 0.05)}
 BLENDS = (0.6, 0.8, 1.0)
+CV_FOLDS = 5
 MIN_LEAF = 10
+# The signals are rounded to this many decimals for the fingerprint's hash.
+DECIMALS = 6
+
+
+def settings(params: dict[str, float]) -> dict[str, Any]:
+    """What this code sets on the model for the grid's choice `params` (the rest: defaults)."""
+    return {"max_depth": int(params["max_depth"]), "max_iter": int(params["max_iter"]),
+            "learning_rate": params["learning_rate"], "min_samples_leaf": MIN_LEAF,
+            "random_state": 0,
+            "monotonic_cst": [direction for _, direction in calibration.SIGNALS]}
 
 
 def _model(params: dict[str, float]) -> HistGradientBoostingRegressor:
-    return HistGradientBoostingRegressor(
-        max_depth=int(params["max_depth"]), max_iter=int(params["max_iter"]),
-        learning_rate=params["learning_rate"], min_samples_leaf=MIN_LEAF, random_state=0,
-        monotonic_cst=[direction for _, direction in calibration.SIGNALS])
+    return HistGradientBoostingRegressor(**settings(params))
 
 
 @dataclass(frozen=True)
@@ -156,20 +171,69 @@ class TrainingSet:
     caps: np.ndarray  # the guards' and choice rule's cap of each answer
     human: np.ndarray
 
+    def only(self, split: str) -> TrainingSet:
+        """The answers of one split ("train", "heldout"), in the same order."""
+        keep = np.array([item.split == split for item in self.items], dtype=bool)
+        return TrainingSet([i for i in self.items if i.split == split], self.signals[keep],
+                           self.rule[keep], self.caps[keep], self.human[keep])
 
-def training_set(bank: Bank, items: list[Item]) -> TrainingSet:
-    """The training questions' answers as the calibration model sees them (rules only)."""
+
+def signal_set(bank: Bank, items: list[Item]) -> TrainingSet:
+    """These answers as the calibration model sees them (rules only, no calibration)."""
     grader = RubricGrader(bank, calibrated=False)
-    train = [i for i in items if i.split == "train"]
     rows, rule, caps = [], [], []
-    for item in train:
+    for item in items:
         facts = grader.features(item.question, item.text)
         scored = grader.scored(item.question, facts)
         rows.append(calibration.features(item.question, facts, scored.coverage, scored.rule))
         rule.append(scored.rule)
         caps.append(scored.cap)
-    return TrainingSet(train, np.array(rows), np.array(rule), np.array(caps),
-                       np.array([i.human for i in train], dtype=float))
+    return TrainingSet(items, np.array(rows), np.array(rule), np.array(caps),
+                       np.array([i.human for i in items], dtype=float))
+
+
+def training_set(bank: Bank, items: list[Item]) -> TrainingSet:
+    """The training questions' answers as the calibration model sees them (rules only)."""
+    return signal_set(bank, [i for i in items if i.split == "train"])
+
+
+def fingerprint(train: TrainingSet) -> dict[str, Any]:
+    """What the model was fitted on, to tell later whether the code still computes it.
+
+    `sha256` hashes the signal names, the signals and the human scores rounded to DECIMALS
+    (an exact identity); the per-column sums, sums of squares and row-weighted sums
+    (weight (i + 1) / rows, so reordered rows show too) can be compared with a tolerance,
+    since the signals move by about 1e-14 with the BLAS build, kernel and thread count.
+    """
+    names = [name for name, _ in calibration.SIGNALS]
+    table = np.column_stack([train.signals, train.human]).astype(np.float64)
+    digest = hashlib.sha256(json.dumps(names).encode())
+    # + 0.0 turns a -0.0 (a tiny negative rounded away) into 0.0, which has other bytes.
+    digest.update(np.ascontiguousarray(np.round(table, DECIMALS) + 0.0, dtype="<f8").tobytes())
+    weights = np.arange(1, len(table) + 1) / len(table)
+    return {"rows": len(table), "columns": [*names, "human"], "decimals": DECIMALS,
+            "sha256": digest.hexdigest(),
+            "sum": [float(v) for v in table.sum(axis=0)],
+            "sum_of_squares": [float(v) for v in (table ** 2).sum(axis=0)],
+            "weighted_sum": [float(v) for v in weights @ table]}
+
+
+def environment() -> dict[str, Any]:
+    """What the fit ran on: library versions, and the numerics under them.
+
+    The signals go through BLAS (the structure model's logistic regression among others); a
+    different kernel (CPU) or thread count moves them by about 1e-14, and that is enough to
+    move the boosted trees' bins and so the refit (measured: by 0.11 on the 0..5 scale with
+    OpenBLAS's Haswell kernel instead of SkylakeX, 0.17 with one thread instead of two). A
+    bit-exact refit can only be expected when all of this is the same.
+    """
+    blas = sorted(f"{lib['internal_api']} {lib['version']} {lib.get('architecture')}, "
+                  f"threads: {lib['num_threads']}"
+                  for lib in threadpool_info() if lib["user_api"] == "blas")
+    return {"versions": {"python": platform.python_version(),
+                         "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+                         "scipy": scipy.__version__},
+            "numerics": {"machine": platform.machine(), "blas": blas}}
 
 
 def export(model: HistGradientBoostingRegressor, blend: float, meta: dict[str, Any]
@@ -195,7 +259,7 @@ def fit(bank: Bank, items: list[Item]) -> Calibration:
     for values in itertools.product(*CALIBRATION_GRID.values()):
         params = dict(zip(CALIBRATION_GRID, values, strict=True))
         predicted = cross_val_predict(_model(params), train.signals, train.human, groups=groups,
-                                      cv=GroupKFold(5))
+                                      cv=GroupKFold(CV_FOLDS))
         for blend in BLENDS:
             scores = calibration.served(predicted, train.rule, blend, train.caps)
             r = float(np.corrcoef(scores, train.human)[0, 1])
@@ -203,15 +267,19 @@ def fit(bank: Bank, items: list[Item]) -> Calibration:
                 best = (r, params, blend)
     r, params, blend = best
     model = _model(params).fit(train.signals, train.human)
-    return export(model, blend, {"params": params, "cv_pearson": round(r, 4),
-                                 "answers": len(train.items), "questions": len(set(groups))})
+    return export(model, blend, {
+        "params": params, "cv_pearson": round(r, 4),
+        "answers": len(train.items), "questions": len(set(groups)),
+        "search": {"grid": CALIBRATION_GRID, "blends": BLENDS,
+                   "cv": f"GroupKFold({CV_FOLDS}) by question"},
+        "estimator": model.get_params(),
+        **environment(),
+        "training": fingerprint(train)})
 
 
-def refit_model(bank: Bank, items: list[Item], params: dict[str, float]
-                ) -> tuple[HistGradientBoostingRegressor, TrainingSet]:
-    """The model the current code would fit with these settings, and what it was fitted on."""
-    train = training_set(bank, items)
-    return _model(params).fit(train.signals, train.human), train
+def refit_model(train: TrainingSet, params: dict[str, float]) -> HistGradientBoostingRegressor:
+    """The model the current code fits on these answers with these settings."""
+    return _model(params).fit(train.signals, train.human)
 
 
 def latency_ms(grader: RubricGrader, items: list[Item]) -> list[float]:
@@ -290,7 +358,9 @@ def main() -> None:
         return
     model = fit(bank, items)
     calibration.ARTIFACT.write_text(model.to_json())
-    print(f"wrote {calibration.ARTIFACT.name}: {model.meta}")
+    shown = ("params", "cv_pearson", "answers", "questions", "versions")
+    print(f"wrote {calibration.ARTIFACT.name}: {({key: model.meta[key] for key in shown})}, "
+          f"signals sha256 {model.meta['training']['sha256'][:16]}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ HistGradientBoostingRegressor, monotone in every signal where more is plainly be
 was fitted on the training questions of the calibration set (tests/data/calibration) by
 `python -m bench.grading fit`, which writes `calibration.json` next to this file. Serving reads
 the trees from that file and walks them here, so no pickled object is loaded and scikit-learn's
-private classes are not needed at run time.
+private classes are not needed at run time. The file also records how it was fitted (`meta`):
+the settings, the library versions and BLAS it ran on, and a fingerprint of the training
+signals, so a test can tell that it matches the current code without a bit-exact refit.
 
 The served score blends the calibrated score with the rule score (the blend is chosen by
 cross-validation on the training questions) and is capped by the same guards afterwards.
@@ -97,7 +99,7 @@ class Calibration:
     trees: tuple[Tree, ...]
     blend: float  # weight of the calibrated score against the rule score
     signals: tuple[str, ...]
-    meta: dict[str, Any]  # how it was fitted: settings chosen, cross-validated r, data size
+    meta: dict[str, Any]  # how it was fitted: settings, r, versions, training fingerprint
 
     def predict(self, x: list[float]) -> float:
         """Our human scale, 0..5."""
