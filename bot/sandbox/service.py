@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 
 from bot.bank import Category, Question
@@ -45,21 +46,28 @@ class CodeRuns:
         return self.pool.run(ticket, lambda slot: self._check(question, code, slot))
 
     def _check(self, question: Question, code: str, slot: int) -> CheckReport:
-        """Check once more when the sandbox was killed from outside its limits.
+        """Check once more when the sandbox was killed from outside.
 
-        A signal that no limit explains (the host's out-of-memory killer, an operator) says
-        nothing about the member's code, so it gets a fresh sandbox; a second such death is
-        refused rather than tried again and again.
+        A SIGKILL that no limit explains can only come from outside the sandbox (its program
+        is PID 1 of its namespace, which nothing inside can SIGKILL): the host's out-of-memory
+        killer, an operator. It says nothing about the member's code, so the code gets a fresh
+        sandbox; a second such death is refused rather than tried again and again. A crash of
+        the code's own (SIGSEGV, SIGABRT) is its result, reported as such.
         """
         report = self.checker.check(question, code, slot)
-        if report.run.status != "killed":
+        if not _killed_from_outside(report):
             return report
-        log.warning("a sandbox run of %s was killed (%s); running it once more", question.id,
-                    report.run.limit)
+        log.warning("a sandbox run of %s was killed from outside; running it once more",
+                    question.id)
         report = self.checker.check(question, code, slot)
-        if report.run.status != "killed":
+        if not _killed_from_outside(report):
             return report
         metrics.REFUSALS.labels("sandbox_killed_twice").inc()
-        raise Refused(f"Your code was stopped twice from outside its limits ({report.run.limit}), "
-                      "so it was not graded. Nothing was recorded; send it again, and tell "
+        raise Refused("Your code was stopped twice by the server, not by a limit, so it was "
+                      "not graded. Nothing was recorded: send it again in a minute, and tell "
                       "an admin if this repeats.")
+
+
+def _killed_from_outside(report: CheckReport) -> bool:
+    return report.run.status == "killed" and report.run.exit_code in (
+        -signal.SIGKILL, 128 + signal.SIGKILL)
