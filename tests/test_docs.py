@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.bank import TOPICS
 from bot.engine.commands import USAGE
 from tests.conftest import REPO
@@ -25,3 +27,17 @@ def test_readme_gives_the_two_setup_commands() -> None:
     readme = (REPO / "README.md").read_text()
     assert "make run" in readme and "make test" in readme
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_every_metric_and_operations_setting_is_documented() -> None:
+    operations = (REPO / "docs" / "operations.md").read_text()
+    source = (REPO / "bot" / "ops" / "metrics.py").read_text()
+    names = set(re.findall(r'"(mlquiz_[a-z_]+)"', source))
+    assert len(names) >= 15
+    for name in names:
+        assert f"`{name}" in operations, name
+    for variable in ("MLQUIZ_HEALTH_PORT", "MLQUIZ_HEALTH_HOST", "MLQUIZ_DRAIN_SECONDS",
+                     "MLQUIZ_LOG_FORMAT", "MLQUIZ_LOG_LEVEL"):
+        assert f"`{variable}`" in operations, variable
+    for endpoint in ("/healthz", "/readyz", "/metrics"):
+        assert f"`GET {endpoint}`" in operations, endpoint

@@ -70,6 +70,7 @@ async def test_readiness_follows_the_gateway_and_sigterm_finishes_an_answer(
             assert "disconnected" in await readiness(http, health, 503, timeout=30)
             standin.gateway_down = False
             await readiness(http, health, 200, timeout=90)  # back after discord.py's backoff
+            await standin.connected(1, timeout=30)  # identified anew: events reach it again
 
             asked = await standin.interact(standin.command(guild, channel, member, "ask",
                                                            category="concept"))
