@@ -363,6 +363,33 @@ def bench_discord(quick: bool) -> list[Result]:
     ]
 
 
+def bench_operations(quick: bool) -> list[Result]:
+    """Probes, a dead grading worker and SIGTERM with answers in flight, on `mlquiz slack`."""
+    from bench import operations
+
+    data = operations.measure(quick)
+    members = int(data["members"])
+    drained = data["drain_recorded"] == members and data["drain_feedback"] == members \
+        and data["exit_status"] == 0
+    return [
+        Result("operations", "/readyz latency p95", float(data["readyz_p95_ms"]), "ms",
+               "< 50 ms", float(data["readyz_p95_ms"]) < 50,
+               f"p50 {float(data['readyz_p50_ms']):.1f} ms over {data['probes']} probes "
+               f"(database and grading workers asked each time); /metrics p50 "
+               f"{float(data['metrics_p50_ms']):.1f} ms, p95 "
+               f"{float(data['metrics_p95_ms']):.1f} ms"),
+        Result("operations", "answer after a worker was killed", float(data[
+               "recovered_answer_ms"]), "ms", "graded", int(data["workers_after"]) >= 1,
+               f"a new pool started and the answer graded; an ordinary answer takes "
+               f"{float(data['answer_ms']):.0f} ms"),
+        Result("operations", "SIGTERM with answers in flight", float(data["drain_exit_s"]),
+               "s to exit", "0 lost", drained,
+               f"{members} answers acknowledged, then SIGTERM: {data['drain_recorded']} "
+               f"recorded, {data['drain_feedback']} feedback messages, exit status "
+               f"{data['exit_status']}, {data['tracebacks']} tracebacks"),
+    ]
+
+
 def bench_scheduling(url: str, store: str, quick: bool) -> list[Result]:
     """Every channel due in the same minute, posted through the Slack adapter under limits."""
     from bench import scheduling
@@ -390,7 +417,7 @@ def bench_scheduling(url: str, store: str, quick: bool) -> list[Result]:
 
 def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
          sandbox: bool = True, slack: bool = True, discord: bool = True,
-         scheduling: bool = True) -> int:
+         scheduling: bool = True, operations: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -413,6 +440,8 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
         results += bench_slack(quick)
     if discord:
         results += bench_discord(quick)
+    if operations:
+        results += bench_operations(quick)
     table = io.StringIO()
     table.write(f"{'store':<11} {'benchmark':<36} {'value':>12}  {'unit':<10} {'target':<9} ok\n")
     for r in results:

@@ -344,7 +344,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     status: int = bench_main(args.output, args.quick, args.stores, live=not args.no_live,
                              grading=not args.no_grading, sandbox=not args.no_sandbox,
                              slack=not args.no_slack, discord=not args.no_discord,
-                             scheduling=not args.no_scheduling)
+                             scheduling=not args.no_scheduling,
+                             operations=not args.no_operations)
     return status
 
 
@@ -412,6 +413,8 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-discord", action="store_true", help="skip the Discord benchmark")
     bench.add_argument("--no-scheduling", action="store_true",
                        help="skip the 10,000-channel scheduling benchmark")
+    bench.add_argument("--no-operations", action="store_true",
+                       help="skip probes, worker recovery and SIGTERM draining")
     bench.set_defaults(func=cmd_bench)
     return root
 

@@ -36,10 +36,10 @@ TWICE = ("This answer stopped the grader twice, so it was not graded. Nothing wa
 
 def _start_worker(bank_path: str | None) -> None:
     global _grader
-    # The bot stops its workers itself, after finishing the answers in progress: a Ctrl-C or
-    # a SIGTERM sent to the whole process group must not kill them under those answers.
+    # The bot stops its workers itself, after finishing the answers in progress: a terminal's
+    # Ctrl-C reaches the whole process group and must not kill them under those answers.
+    # SIGTERM keeps its default: the pool itself ends the workers of a broken pool with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Below the bot's own priority: when the cores are busy grading, acknowledging the next
     # request still comes first.
     os.nice(10)

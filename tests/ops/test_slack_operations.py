@@ -191,8 +191,12 @@ async def test_metrics_move_when_an_answer_is_recorded_and_logs_keep_answers_out
 
 async def test_a_killed_grading_worker_is_replaced_and_the_answer_still_graded(
         start_bot: object) -> None:
-    bot: Bot = await start_bot()  # type: ignore[operator]
-    [worker] = grading_workers(bot.process.pid)
+    # two workers: the broken pool must also end the one that survived, or the bot never exits
+    bot: Bot = await start_bot(MLQUIZ_GRADING_WORKERS="2")  # type: ignore[operator]
+    await bot.reply(await bot.command("ask concept"))
+    assert (await bot.reply(await bot.command(f"answer {ANSWER}"))).startswith("Feedback:")
+    assert len(grading_workers(bot.process.pid)) == 2
+    worker = grading_workers(bot.process.pid)[0]
     await bot.reply(await bot.command("ask concept"))
     os.kill(worker, signal.SIGKILL)
     await asyncio.sleep(0.5)  # the pool notices the death and breaks
