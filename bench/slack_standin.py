@@ -63,6 +63,7 @@ class SlackStandIn:
     base_url: str = ""
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> msgs
     limits: PostingLimits | None = None
+    socket_down: bool = False  # an outage: Socket Mode connections are refused
     posted: int = 0  # chat.postMessage calls accepted
     throttled: int = 0  # … and refused with a 429
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -159,8 +160,16 @@ class SlackStandIn:
             return {"ok": True, "users": self.groups.get(str(body.get("usergroup")), [])}
         return {"ok": True}
 
+    async def outage(self) -> None:
+        """Socket Mode goes away: connections close, new ones fail until `socket_down` clears."""
+        self.socket_down = True
+        for ws in self._sockets:
+            await ws.close()
+
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record every acknowledgement the app sends back."""
+        if self.socket_down:
+            raise web.HTTPServiceUnavailable()
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
