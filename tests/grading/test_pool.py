@@ -64,16 +64,20 @@ def test_an_answer_whose_grading_dies_twice_is_refused_then_the_pool_recovers(
     assert question is not None
     stop = threading.Event()
 
+    killed_once = threading.Event()
+
     def kill_every_worker() -> None:  # as an answer that always exhausts memory would
         while not stop.is_set():
             for pid in workers():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+                    killed_once.set()
             time.sleep(0.01)
 
     restarts = REGISTRY.get_sample_value("mlquiz_grading_worker_restarts_total") or 0.0
     killer = threading.Thread(target=kill_every_worker, daemon=True)
     killer.start()
+    assert killed_once.wait(10)  # the warm worker is gone before the answer arrives
     try:
         with pytest.raises(GradingFailed, match="stopped the grader twice"):
             pool.grade(question, ANSWER)
