@@ -47,6 +47,8 @@ def runs(sandbox: Sandbox) -> CodeRuns:
     code_runs = CodeRuns(sandbox=sandbox)
     code_runs.checker.warm = False  # one process per run: the killer sees exactly that one
     code_runs.checker.expectations(MEAN)  # the reference run happens before any killing
+    sandbox.drop_spares()  # waiting sandboxes of earlier tests would be killed instead
+    assert sandbox_processes() == []
     return code_runs
 
 
