@@ -173,10 +173,9 @@ class TopAnswer:
     band: Band
 
 
-def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | None,
-           top: Sequence[TopAnswer], answered: int, solid: int) -> Reply:
+def _what_was_asked(question: Question) -> list[Block]:
+    """The interviewer's intent, the model answer, its key points and the likely follow-ups."""
     blocks: list[Block] = [
-        Heading("Answer reveal"),
         Text(spans(bold("What the interviewer was really asking:"), " ", question.intent)),
         Divider(),
         Text(spans(bold("Model answer"))),
@@ -187,6 +186,19 @@ def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | 
     if question.follow_ups:
         blocks += [Text(spans(bold("Likely follow-ups"))),
                    Bullets(tuple(spans(f) for f in question.follow_ups))]
+    return blocks
+
+
+def practice_reveal(question: Question) -> Reply:
+    """After the first answer to a practice question: what a daily question shows at reveal."""
+    return Reply(kind="practice-reveal",
+                 blocks=(Heading("Model answer"), *_what_was_asked(question)),
+                 visibility=Visibility.EPHEMERAL, summary=f"Model answer: {question.prompt[:120]}")
+
+
+def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | None,
+           top: Sequence[TopAnswer], answered: int, solid: int) -> Reply:
+    blocks: list[Block] = [Heading("Answer reveal"), *_what_was_asked(question)]
     if top:
         blocks += [Text(spans(bold("Top answers"))), Bullets(tuple(
             spans(f"{i}. ", user_text(t.name), f" — {t.points} pts ({t.band.value})")

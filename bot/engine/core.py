@@ -308,6 +308,8 @@ class QuizEngine:
             key_points=len(question.tests) if question.category is Category.CODING
             else len(question.key_points)))
         reply.meta["post_id"] = str(post.id)
+        if post.kind == "practice":  # its first answer closes it: the model answer follows
+            return [reply, cards.practice_reveal(question)]
         return [reply]
 
     # ---- commands ------------------------------------------------------------------------

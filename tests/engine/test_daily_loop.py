@@ -196,3 +196,28 @@ def test_due_posts_reveals_and_forgets_old_deliveries(engine: QuizEngine,
     assert [r.kind for r in engine.due("test")] == []
     with engine.db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+
+
+def test_a_practice_answer_is_followed_by_the_model_answer_privately(
+        engine: QuizEngine) -> None:
+    card = only(command(engine, "ask concept", member("Quinn")), "question")
+    assert "model answer follows your first answer" in text_of([card])
+    replies = answer(engine, "It depends on the data.", member("Quinn"))
+    assert [r.kind for r in replies] == ["feedback", "practice-reveal"]
+    shown = replies[1]
+    assert shown.visibility is Visibility.EPHEMERAL
+    assert card.post_id is not None
+    with engine.db.transaction() as session:
+        post = session.get(Post, card.post_id)
+        assert post is not None
+        question = engine.bank.get(post.question_id)
+    assert question is not None
+    assert question.intent in text_of([shown]) and question.model_answer in text_of([shown])
+    assert "What the interviewer was really asking" in text_of([shown])
+
+
+def test_a_daily_answer_keeps_the_model_answer_for_the_reveal(engine: QuizEngine) -> None:
+    post_id = post_today(engine)
+    replies = answer(engine, "It depends on the data.", member("Rita"), post_id=post_id)
+    assert [r.kind for r in replies] == ["feedback"]
+    assert model_answer(engine, post_id) not in text_of(replies)
