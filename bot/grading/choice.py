@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.bank.model import Choice
+from bot.bank.model import Choice, Question
 from bot.grading.text import split_sentences
 
 # Words that, just before an option, mean the speaker is turning it down.
@@ -62,3 +62,20 @@ def commitment(answer: str, choice: Choice) -> Commitment:
     if top_net > 0 and (runner_up_net <= 0 or top_net >= runner_up_net + 2):
         return Commitment(top, favoured)
     return Commitment(None, favoured)
+
+
+def option_name(question: Question, option: str) -> str:
+    """An option as a member should read it: as the question writes it, never its file id.
+
+    "L1" and "PR-AUC" come from the prompt's own words; an option the prompt does not name is
+    shown by its first phrase.
+    """
+    assert question.choice is not None
+    phrases = (option, option.replace("-", " "), *question.choice.options.get(option, ()))
+    for phrase in phrases:
+        found = re.search(rf"(?<![A-Za-z0-9]){re.escape(phrase)}(?![A-Za-z0-9])",
+                          question.prompt, flags=re.IGNORECASE)
+        if found:
+            return found.group(0)
+    named = question.choice.options.get(option, ())
+    return named[0] if named else option.replace("-", " ")

@@ -21,7 +21,7 @@ import numpy as np
 from bot.bank import Category, Question
 from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
-from bot.grading.choice import commitment
+from bot.grading.choice import commitment, option_name
 from bot.grading.fit import QuestionFit
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
 from bot.grading.swap import contrasted
@@ -233,12 +233,12 @@ class RubricGrader:
             return 1.0, ""
         if facts.chosen is not None:
             return w.wrong_choice_cap, (
-                f"You chose {facts.chosen}; for this situation the stronger choice is "
-                f"{choice.expected}. Check the reasoning in the model answer at reveal.")
+                f"You chose {option_name(question, facts.chosen)}; for this situation the "
+                f"stronger choice is {option_name(question, choice.expected)}. Check the "
+                "reasoning in the model answer.")
         if facts.hedged:
             return w.hedged_choice_cap, (
                 "You argued for both options. Interviewers ask for a decision: pick one and "
                 "say why.")
-        return w.no_choice_cap, (
-            f"The question asks you to choose ({' or '.join(choice.options)}); say which, "
-            "and why.")
+        names = " or ".join(option_name(question, option) for option in choice.options)
+        return w.no_choice_cap, f"The question asks you to choose ({names}); say which, and why."

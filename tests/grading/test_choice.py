@@ -50,3 +50,19 @@ def test_wrong_choice_in_the_right_words_scores_low(bank: Bank) -> None:
     assert right.score > 0.6
     assert wrong.score <= 0.2 and "stronger choice is recall" in wrong.notes[0]
     assert hedge.score <= 0.5 and "pick one" in hedge.notes[0]
+
+
+@pytest.mark.parametrize(("question_id", "answer", "shown", "hidden"), [
+    ("l1-or-l2-for-sparse-model", "I would look at the data first and keep it simple.",
+     "(L1 or L2)", "(l1 or l2)"),
+    ("accuracy-or-pr-auc-for-fraud", "I would look at the data first and keep it simple.",
+     "PR-AUC", "pr-auc"),
+    ("l1-or-l2-for-sparse-model", "Definitely L2: ridge shrinks the weights smoothly, so I "
+     "would use ridge regularization here.", "You chose L2", "You chose l2"),
+])
+def test_feedback_names_options_as_the_question_does_never_by_file_id(
+        bank: Bank, question_id: str, answer: str, shown: str, hidden: str) -> None:
+    question = bank.get(question_id)
+    assert question is not None
+    notes = " ".join(RubricGrader(bank).grade(question, answer).notes)
+    assert shown in notes and hidden not in notes, notes
