@@ -59,8 +59,9 @@ class Prober:
             assert response.status == 200
         return self.sent
 
-    async def answered(self, count: int, timeout: float = 120.0) -> None:
-        await self.standin.wait_for(lambda: len(self.standin.of("response_url")) >= count,
+    async def answered(self, number: int, timeout: float = 120.0) -> None:
+        """Wait for the first response to the `number`-th command."""
+        await self.standin.wait_for(lambda: bool(self.standin.responses_to(str(number))),
                                     timeout)
 
     async def timed_answer(self, user: str) -> float:
@@ -124,8 +125,8 @@ async def _measure(prober: Prober, bot: subprocess.Popen[bytes], url: str, probe
 
     for user in users:
         await prober.answered(await prober.command("ask concept", user))
-    before = len(prober.standin.of("response_url"))
-    await asyncio.gather(*(prober.command(f"answer {ANSWER}", user) for user in users))
+    answers = await asyncio.gather(*(prober.command(f"answer {ANSWER}", user)
+                                     for user in users))
     stopped = time.perf_counter()
     bot.send_signal(signal.SIGTERM)
     _out, err = await asyncio.to_thread(bot.communicate, timeout=120)
@@ -135,8 +136,8 @@ async def _measure(prober: Prober, bot: subprocess.Popen[bytes], url: str, probe
         recorded = session.scalar(sa.select(sa.func.count()).select_from(AnswerRow)
                                   .where(AnswerRow.user_id.isnot(None))) or 0
     db.dispose()
-    feedback = sum(1 for call in prober.standin.of("response_url")[before:]
-                   if str(call.get("text", "")).startswith("Feedback:"))
+    feedback = sum(1 for number in answers for body in prober.standin.responses_to(str(number))
+                   if str(body.get("text", "")).startswith("Feedback:"))
     return {"probes": probes, "readyz_p50_ms": statistics.median(ready),
             "readyz_p95_ms": percentile(ready, 0.95),
             "metrics_p50_ms": statistics.median(metrics),

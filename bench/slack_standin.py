@@ -52,6 +52,7 @@ class Call:
     body: dict[str, Any]
     token: str = ""  # the bearer token the call was made with
     at: float = field(default_factory=time.time)
+    target: str = ""  # for response_url calls: which one (the {id} in /respond/{id})
 
 
 @dataclass
@@ -188,11 +189,16 @@ class SlackStandIn:
         await self._sockets[-1].send_json(envelope)
 
     async def respond(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", await request.json()))
+        self.calls.append(Call("response_url", await request.json(),
+                               target=request.match_info["id"]))
         return web.json_response({"ok": True})
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.method == method]
+
+    def responses_to(self, target: str) -> list[dict[str, Any]]:
+        """What the app sent to one command's response_url (`/respond/{target}`), in order."""
+        return [c.body for c in self.calls if c.method == "response_url" and c.target == target]
 
     async def wait_for(self, check: Callable[[], bool], timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout

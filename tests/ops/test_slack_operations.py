@@ -58,10 +58,10 @@ class Bot:
         return self.responses
 
     async def reply(self, number: int, timeout: float = 30.0) -> str:
-        """The text of the `number`-th response the bot sent to a command."""
-        await self.standin.wait_for(lambda: len(self.standin.of("response_url")) >= number,
+        """The text of the first response the bot sent to the `number`-th command."""
+        await self.standin.wait_for(lambda: bool(self.standin.responses_to(str(number))),
                                     timeout)
-        return str(self.standin.of("response_url")[number - 1].get("text", ""))
+        return str(self.standin.responses_to(str(number))[0].get("text", ""))
 
     async def metric(self, series_name: str, **labels: str) -> float:
         _status, text = await self.get("/metrics")
