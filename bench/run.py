@@ -289,6 +289,21 @@ def bench_grading(quick: bool) -> list[Result]:
     ]
 
 
+def bench_asag(quick: bool) -> list[Result]:
+    """Reference-only grading against real students' answers (SciEntsBank), if present."""
+    from bench import asag
+
+    data = asag.report(quick)
+    if data is None:
+        return [Result("grader", "SciEntsBank ROC AUC", float("nan"), "", ">= 0.80", None,
+                       "data not found: set MLQUIZ_ASAG_PATH to scientsbank.jsonl")]
+    return [Result("grader", f"SciEntsBank {split} ROC AUC", float(row["auc"]), "", ">= 0.80",
+                   float(row["auc"]) >= 0.80,
+                   f"{row['answers']} real students' answers, reference only, 2-way labels; "
+                   f"shared-words baseline {float(row['shared_words_auc']):.3f}")
+            for split, row in data.items()]
+
+
 def bench_sandbox(quick: bool) -> list[Result]:
     """The sandbox: start-up overhead, an end-to-end scikit-learn check, pool throughput."""
     from bench import sandbox
@@ -434,6 +449,7 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
                 results += bench_scheduling(fresh, store, quick)
     if grading:
         results += bench_grading(quick)
+        results += bench_asag(quick)
     if sandbox:
         results += bench_sandbox(quick)
     if slack:
