@@ -16,6 +16,7 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from adapters.discord.settings import DiscordSettings
     from bot.bank import Question
+    from bot.grading import Grade
     from bot.sandbox import Sandbox
     from bot.sandbox.check import Checker
     from bot.sandbox.service import CodeRuns
@@ -104,13 +105,15 @@ def cmd_bank_export(_args: argparse.Namespace) -> int:
 
 
 def cmd_grade(_args: argparse.Namespace) -> int:
-    from bot.bank import Bank
+    from bot.bank import Bank, Category
     from bot.grading.reference import question_from_reference
     from bot.grading.rubric import RubricGrader
+    from bot.render import clean_text
 
     bank = _bank(_settings())
     assert isinstance(bank, Bank)
     grader = RubricGrader(bank)
+    code: CodeGrader | None = None
     status = 0
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -133,7 +136,13 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                                                    item["reference"])
             else:
                 raise ValueError("give \"question_id\", or \"question\" and \"reference\"")
-            grade = grader.grade(question, item["answer"])
+            if not clean_text(item["answer"]):
+                raise ValueError("the answer is empty")
+            if question.category is Category.CODING:
+                code = code or CodeGrader()
+                grade = code.grade(question, item["answer"])
+            else:
+                grade = grader.grade(question, item["answer"])
             print(json.dumps({"score": grade.score, "band": grade.band.value,
                               "covered": list(grade.covered), "missed": list(grade.missed),
                               "feedback": grade.feedback, "notes": list(grade.notes)},
@@ -142,6 +151,30 @@ def cmd_grade(_args: argparse.Namespace) -> int:
             print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
             status = 1
     return status
+
+
+class CodeGrader:
+    """`mlquiz grade` for coding questions: the code runs against the hidden tests, as in chat."""
+
+    def __init__(self) -> None:
+        from bot.sandbox import Sandbox
+        from bot.sandbox.check import Checker
+
+        sandbox = Sandbox()
+        self.unavailable = sandbox.unavailable_reason()
+        self.checker = Checker(sandbox)
+
+    def grade(self, question: Question, answer: str) -> Grade:
+        from bot.grading.code import code_grade
+        from bot.sandbox.chat import NO_CODE, extract_code
+
+        if self.unavailable is not None:
+            raise ValueError(f"coding questions run their hidden tests in the sandbox, and code "
+                             f"runs are disabled here: {self.unavailable}")
+        source = extract_code(answer, question.function_name)
+        if source is None:
+            raise ValueError(NO_CODE)
+        return code_grade(self.checker.check(question, source))
 
 
 def build_quiz(settings: Settings, pooled_grading: bool = False) -> object:

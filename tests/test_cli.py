@@ -97,3 +97,31 @@ def test_bench_quick_writes_a_report(tmp_path: Path) -> None:
     names = {r["name"] for r in data["results"]}
     assert "leaderboard week: p50" in names and "live answers: throughput" in names
     assert "leaderboard week: p50" in done.stdout
+
+
+def test_grade_runs_a_coding_answer_against_its_hidden_tests() -> None:
+    from bot.bank import Category, load_bank
+
+    question = next(q for q in load_bank(REPO / "questions") if q.category is Category.CODING)
+    solution = f"Here is my solution:\n```python\n{question.reference_solution}\n```"
+    lines = [{"question_id": question.id, "answer": solution},
+             {"question_id": question.id, "answer": question.starter or "def nothing(): pass"},
+             {"question_id": question.id, "answer": "I would loop over the items."},
+             {"question_id": question.id, "answer": "   \n  "}]
+    done = mlquiz("grade", stdin="\n".join(json.dumps(line) for line in lines))
+    right, starter, prose, empty = (json.loads(line) for line in done.stdout.splitlines())
+    assert right["score"] == 1.0 and len(right["covered"]) == len(question.tests)
+    assert right["missed"] == []
+    assert starter["score"] < 1.0 and starter["missed"]  # the hidden tests ran and failed
+    assert "could not find any code" in prose["error"]  # not graded as prose
+    assert "empty" in empty["error"]
+    assert done.returncode == 1
+
+
+def test_grade_says_in_one_line_that_coding_needs_the_sandbox() -> None:
+    done = mlquiz("grade", stdin=json.dumps({"question_id": "f1-score-from-scratch",
+                                             "answer": "```python\ndef f(): pass\n```"}),
+                  env={"MLQUIZ_SANDBOX_ENABLED": "false"})
+    [line] = done.stdout.splitlines()
+    assert "code runs are disabled" in json.loads(line)["error"]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
