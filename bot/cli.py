@@ -106,6 +106,7 @@ def cmd_bank_export(_args: argparse.Namespace) -> int:
 
 def cmd_grade(_args: argparse.Namespace) -> int:
     from bot.bank import Bank, Category
+    from bot.grading.language import OTHER_LANGUAGE, other_language
     from bot.grading.reference import question_from_reference
     from bot.grading.rubric import RubricGrader
     from bot.render import clean_text
@@ -138,6 +139,8 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                 raise ValueError("give \"question_id\", or \"question\" and \"reference\"")
             if not clean_text(item["answer"]):
                 raise ValueError("the answer is empty")
+            if question.category is not Category.CODING and other_language(item["answer"]):
+                raise ValueError(OTHER_LANGUAGE)
             if question.category is Category.CODING:
                 code = code or CodeGrader()
                 grade = code.grade(question, item["answer"])

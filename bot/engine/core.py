@@ -25,6 +25,7 @@ from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Grade, Grader
 from bot.grading.base import GradingFailed
 from bot.grading.code import code_grade
+from bot.grading.language import OTHER_LANGUAGE, other_language
 from bot.ops import metrics
 from bot.render import Reply, Visibility, clean_text
 from bot.sandbox.chat import NO_CODE, extract_code
@@ -219,6 +220,9 @@ class QuizEngine:
                 return [cards.error("That question is no longer in the bank, so it "
                                     "cannot be graded.")]
             post_id = post.id
+        if question.category is not Category.CODING and other_language(text):
+            metrics.REFUSALS.labels("other_language").inc()
+            return [cards.info(OTHER_LANGUAGE)]
         began = time.monotonic()
         if question.category is Category.CODING:  # runs outside the transaction
             outcome = self._run_code(event, question, text, notify)
