@@ -27,7 +27,11 @@ def workers() -> list[int]:
     """This process's grading workers (spawned children, not the resource tracker)."""
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        for child in children:
             try:
                 command = Path(f"/proc/{child}/cmdline").read_bytes()
             except FileNotFoundError:

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from bench.discord_standin import DiscordStandIn, text_of
 from bench.slack_standin import free_port
 from tests.discord.conftest import TOKEN
+from tests.ops.probes import readiness
 from tests.ops.test_slack_operations import ANSWER
 
 
@@ -28,21 +28,6 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
     await stand_in.start()
     yield stand_in
     await stand_in.stop()
-
-
-async def readiness(http: aiohttp.ClientSession, port: int, status: int,
-                    timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            async with http.get(f"http://127.0.0.1:{port}/readyz") as got:
-                body = await got.text()
-                if got.status == status:
-                    return body
-        except aiohttp.ClientError as error:
-            body = str(error)
-        assert time.monotonic() < deadline, f"/readyz never answered {status}: {body}"
-        await asyncio.sleep(0.1)
 
 
 async def test_readiness_follows_the_gateway_and_sigterm_finishes_an_answer(
@@ -62,14 +47,14 @@ async def test_readiness_follows_the_gateway_and_sigterm_finishes_an_answer(
     async with aiohttp.ClientSession() as http:
         try:
             await standin.connected(1, timeout=60)
-            await readiness(http, health, 200)
+            await readiness(health, 200)
             async with http.get(f"http://127.0.0.1:{health}/metrics") as metrics:
                 assert "mlquiz_build_info" in await metrics.text()
 
             await standin.outage()
-            assert "disconnected" in await readiness(http, health, 503, timeout=30)
+            assert "disconnected" in await readiness(health, 503, timeout=30)
             standin.gateway_down = False
-            await readiness(http, health, 200, timeout=90)  # back after discord.py's backoff
+            await readiness(health, 200, timeout=90)  # back after discord.py's backoff
             await standin.connected(1, timeout=30)  # identified anew: events reach it again
 
             asked = await standin.interact(standin.command(guild, channel, member, "ask",

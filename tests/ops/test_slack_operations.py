@@ -4,13 +4,13 @@ a grading worker killed under it, and SIGTERM right after an answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from bench.slack_standin import SlackStandIn, command_body, free_port, sign, wait_healthy
 from bot.store import throwaway as postgres
 from bot.store.migrate import upgrade
+from tests.ops.probes import readiness
 
 SECRET = "ops-test-signing-secret"
 ANSWER = ("MARKER-7f3a: overfitting is when a model learns noise in the training data and "
@@ -76,13 +77,7 @@ class Bot:
         await self.readiness(200, timeout)
 
     async def readiness(self, status: int, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            got, body = await self.get("/readyz")
-            if got == status:
-                return body
-            assert time.monotonic() < deadline, f"/readyz stayed {got}: {body}"
-            await asyncio.sleep(0.1)
+        return await readiness(self.health_port, status, timeout)
 
     async def terminate(self, sig: int = signal.SIGTERM, group: bool = False) -> int:
         """Signal the bot (or its whole process group) and wait for it to exit.
@@ -141,7 +136,8 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[object]:
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            found += [int(c) for c in (task / "children").read_text().split()]
     return found
 
 

@@ -4,31 +4,14 @@ against the loopback stand-in)."""
 from __future__ import annotations
 
 import asyncio
-import time
 
-import aiohttp
 from pydantic import SecretStr
 
 from adapters.slack.run import serve
 from adapters.slack.settings import SlackSettings
 from bench.slack_standin import SlackStandIn, free_port
 from bot.engine import Quiz, QuizEngine
-
-
-async def readiness(port: int, status: int, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    body = ""
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as got:
-                    body = await got.text()
-                    if got.status == status:
-                        return body
-            except aiohttp.ClientError as error:
-                body = str(error)
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"/readyz never answered {status}: {body}")
+from tests.ops.probes import readiness
 
 
 async def test_socket_mode_readiness_follows_the_connection(sqlite_engine: QuizEngine) -> None:

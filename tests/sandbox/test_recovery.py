@@ -24,19 +24,21 @@ SLOW_MEAN = ("import time\n\ndef mean(values):\n    if len(values) == 3:\n"
 
 
 def kill_runs(times: int, stop: threading.Event) -> threading.Thread:
-    """SIGKILL the sandbox's processes from outside, `times` times, each once a run has begun."""
+    """SIGKILL the sandbox's processes from outside, `times` times, each once a run has begun.
+
+    Each time waits for processes it has not killed yet: the retry may start before the killed
+    run's processes are gone.
+    """
     def killer() -> None:
+        killed: set[int] = set()
         for _ in range(times):
-            seen: list[int] = []
-            while not seen and not stop.is_set():
-                time.sleep(0.05)
-                seen = sandbox_processes()
+            while not stop.is_set() and not set(sandbox_processes()) - killed:
+                time.sleep(0.02)
             time.sleep(0.5)  # the run is under way
-            for pid in sandbox_processes():  # bwrap and the program it started
+            for pid in set(sandbox_processes()) - killed:  # bwrap and the program it started
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            while sandbox_processes() and not stop.is_set():
-                time.sleep(0.05)
+                killed.add(pid)
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
     return thread
