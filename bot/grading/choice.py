@@ -15,10 +15,13 @@ from bot.grading.text import split_sentences
 # Words that, just before an option, mean the speaker is turning it down.
 _NEGATORS = ("not", "n't", "never", "no", "without", "instead of", "rather than", "over",
              "than", "versus", "vs", "avoid", "ignore", "sacrifice", "less", "lower", "neither",
-             "nor", "give up", "cost of", "expense of", "trade away", "worse")
+             "nor", "give up", "cost of", "expense of", "trade away", "worse", "unlike")
 _WINDOW = 3  # tokens before a mention in which a negator counts
 # Words shortly after a mention that demote it ("recall matters less", "is secondary").
-_DEMOTERS = ("less", "secondary", "lower", "worse", "later", "irrelevant", "unimportant")
+# "Accuracy is misleading here, so PR-AUC"; "precision will drop, and that is acceptable".
+_DEMOTERS = ("less", "secondary", "lower", "worse", "later", "irrelevant", "unimportant",
+             "misleading", "useless", "meaningless", "drop", "drops", "fall", "falls", "suffer",
+             "suffers", "hurt", "hurts")
 _TOKEN = re.compile(r"[a-z0-9\-']+")
 
 

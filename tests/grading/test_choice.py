@@ -66,3 +66,21 @@ def test_feedback_names_options_as_the_question_does_never_by_file_id(
     assert question is not None
     notes = " ".join(RubricGrader(bank).grade(question, answer).notes)
     assert shown in notes and hidden not in notes, notes
+
+
+@pytest.mark.parametrize(("question_id", "answer", "chosen"), [
+    ("accuracy-or-pr-auc-for-fraud", "Accuracy is misleading here, so PR-AUC.", "pr-auc"),
+    ("precision-or-recall-for-screening",
+     "I would tune for recall; precision will drop, and that is acceptable.", "recall"),
+    ("l1-or-l2-for-sparse-model",
+     "The absolute-value penalty, because it zeroes out coefficients.", "l1"),
+    ("l1-or-l2-for-sparse-model",
+     "Unlike the squared penalty, the absolute-value penalty zeroes out weights.", "l1"),
+    ("l1-or-l2-for-sparse-model",
+     "Definitely L2 (ridge): ridge drives the irrelevant coefficients exactly to zero.", "l2"),
+])
+def test_a_committed_answer_may_name_the_other_option_and_paraphrase_its_own(
+        bank: Bank, question_id: str, answer: str, chosen: str) -> None:
+    question = bank.get(question_id)
+    assert question is not None and question.choice is not None
+    assert commitment(answer, question.choice).chosen == chosen
