@@ -113,3 +113,12 @@ def test_long_values_are_shortened_in_feedback() -> None:
     shown = show(list(range(1000)))
     assert len(shown) <= 160 and shown.endswith("…")
     assert show({"float": "inf"}) == str(math.inf)
+
+
+def test_code_that_fails_one_hidden_test_is_never_solid(checker: Checker) -> None:
+    forgets_empty = "def mean(values):\n    return sum(values) / len(values) if values else 0.0\n"
+    report = checker.check(MEAN, forgets_empty)
+    assert report.passed == 3 and report.total == 4  # 75 % of the tests
+    grade = code_grade(report)
+    assert grade.band.value == "partial" and "an empty list is refused: " in grade.missed[0]
+    assert code_grade(checker.check(MEAN, MEAN.reference_solution or "")).band.value == "solid"
