@@ -107,6 +107,7 @@ def cmd_bank_export(_args: argparse.Namespace) -> int:
 def cmd_grade(_args: argparse.Namespace) -> int:
     from bot.bank import Bank, Category
     from bot.grading.language import OTHER_LANGUAGE, other_language
+    from bot.grading.redflags import red_flags
     from bot.grading.reference import question_from_reference
     from bot.grading.rubric import RubricGrader
     from bot.render import clean_text
@@ -146,10 +147,11 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                 grade = code.grade(question, item["answer"])
             else:
                 grade = grader.grade(question, item["answer"])
+            flags = [flag.name for flag in red_flags(question, item["answer"])]
             print(json.dumps({"score": grade.score, "band": grade.band.value,
                               "covered": list(grade.covered), "missed": list(grade.missed),
-                              "feedback": grade.feedback, "notes": list(grade.notes)},
-                             ensure_ascii=False), flush=True)
+                              "feedback": grade.feedback, "notes": list(grade.notes),
+                              "red_flags": flags}, ensure_ascii=False), flush=True)
         except ValueError as exc:
             print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
             status = 1

@@ -125,3 +125,16 @@ def test_grade_says_in_one_line_that_coding_needs_the_sandbox() -> None:
     [line] = done.stdout.splitlines()
     assert "code runs are disabled" in json.loads(line)["error"]
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_grade_names_the_red_flags_of_a_story() -> None:
+    answer = ("Situation: a pricing model of mine sent wrong discounts to customers. Task: fix "
+              "it. Action: it was the data team's fault, so I quietly patched it. Result: fine. "
+              "I would not change anything.")
+    done = mlquiz("grade", stdin=json.dumps({"question_id": "mistake-reached-production-users",
+                                             "answer": answer}))
+    result = json.loads(done.stdout)
+    assert result["red_flags"] == ["blaming others",
+                                   "hiding a mistake from the people it affected",
+                                   "nothing you would change"]
+    assert result["band"] == "missing key ideas" and done.returncode == 0

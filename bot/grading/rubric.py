@@ -23,6 +23,7 @@ from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
 from bot.grading.choice import commitment, option_name
 from bot.grading.fit import QuestionFit
+from bot.grading.redflags import with_red_flags
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
 from bot.grading.swap import contrasted
 from bot.grading.text import (
@@ -134,7 +135,8 @@ class RubricGrader:
                         self.relevance(question, answer) if self.relevance else None)
 
     def grade(self, question: Question, answer: str) -> Grade:
-        return self.grade_features(question, self.features(question, answer))
+        return with_red_flags(question, answer,
+                              self.grade_features(question, self.features(question, answer)))
 
     def scored(self, question: Question, facts: Features) -> Scored:
         """Everything the rules decide about an answer: coverage, score, notes and cap."""

@@ -1,0 +1,79 @@
+"""Red flags in behavioral and project answers, as interviewers hear them.
+
+A well-told story can still sink a candidate: blaming others, hiding a mistake from the people
+it hurt, nothing they would do differently, taking the team's credit, a shortcut no reviewer
+accepts. Key-point coverage cannot hear these, so each is a phrase pattern that caps the grade
+and is named in the feedback. The patterns stay narrow (first person, the usual wordings): a
+test keeps every answer that people scored 3 of 5 or more free of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.bank import Category, Question
+from bot.grading.base import Grade
+
+CAP = 0.35  # below "partial": a red flag outweighs a tidy structure
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    name: str
+    pattern: re.Pattern[str]
+    advice: str
+
+
+def _flag(name: str, advice: str, *patterns: str) -> RedFlag:
+    return RedFlag(name, re.compile("|".join(patterns), re.IGNORECASE), advice)
+
+
+FLAGS = (
+    _flag("blaming others",
+          "Interviewers listen for ownership: say which part was yours and what you changed.",
+          r"\b(?:their|his|her)\s+fault\b",
+          r"\b(?!(?:anyone|anybody|nobody|everyone|one)'s)\w+'s\s+fault\b",
+          r"\b(?:not|wasn't|was not) my fault\b",
+          r"\bI blamed?\b", r"\bblame (?:lies|lay) with\b"),
+    _flag("hiding a mistake from the people it affected",
+          "Say how you told them, and what you did to make it right.",
+          r"\bwithout (?:telling|informing|notifying) (?:anyone|anybody|the (?:customers?|users?|"
+          r"clients?|team)|my (?:manager|lead|boss|team))",
+          r"\bI (?:quietly|silently|secretly) (?:fixed|patched|changed|reverted|rolled)",
+          r"\b(?:covered it up|kept it quiet|hoped (?:no ?one|nobody) would notice)"),
+    _flag("nothing you would change",
+          "Interviewers want to hear what you learned and would do differently.",
+          r"\b(?:would not|wouldn't|won't|will not) change (?:anything|a thing)\b",
+          r"\bwould change nothing\b",
+          r"\bnothing I would (?:do|have done) differently\b",
+          r"\bwouldn't do anything differently\b", r"\bwould not do anything differently\b"),
+    _flag("taking the team's credit",
+          "Say what you did, and what the others did.",
+          r"\bI (?:did|built|delivered) (?:it|everything|the whole thing) "
+          r"(?:all )?(?:by )?myself\b",
+          r"\bI took (?:all )?(?:the )?credit\b"),
+    _flag("a shortcut no reviewer accepts",
+          "Say how you would do it properly: a clean test set, and no launch past a known "
+          "fairness or privacy problem.",
+          r"\b(?:peek(?:ed|ing)?|looked) at the test set\b",
+          r"\b(?:tuned|tuning)\b[^.]{0,40}\bon the test set\b",
+          r"\bignored the (?:fairness|privacy|bias|legal)\b",
+          r"\b(?:shipped|launched|deployed|released) (?:it )?anyway\b"),
+)
+
+
+def red_flags(question: Question, answer: str) -> tuple[RedFlag, ...]:
+    """The red flags an interviewer would hear in this answer (behavioral and project only)."""
+    if question.category not in (Category.BEHAVIORAL, Category.PROJECT):
+        return ()
+    return tuple(flag for flag in FLAGS if flag.pattern.search(answer))
+
+
+def with_red_flags(question: Question, answer: str, grade: Grade) -> Grade:
+    """The grade capped below partial and the flags named first, when the answer raises any."""
+    flags = red_flags(question, answer)
+    if not flags:
+        return grade
+    named = tuple(f"Red flag: {flag.name}. {flag.advice}" for flag in flags)
+    return replace(grade, score=min(grade.score, CAP), notes=named + grade.notes)
