@@ -138,3 +138,15 @@ def test_grade_names_the_red_flags_of_a_story() -> None:
                                    "hiding a mistake from the people it affected",
                                    "nothing you would change"]
     assert result["band"] == "missing key ideas" and done.returncode == 0
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    """`mlquiz bank export | head`: no traceback, exit status 0."""
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "bank", "export"],  # noqa: S603
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    assert process.stdout is not None and process.stderr is not None
+    assert json.loads(process.stdout.readline())["id"]
+    process.stdout.close()  # what head does after its lines
+    errors = process.stderr.read()
+    assert process.wait(timeout=120) == 0
+    assert b"Traceback" not in errors and b"BrokenPipeError" not in errors, errors.decode()
