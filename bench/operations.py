@@ -26,8 +26,9 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 
+from bench.processes import grading_workers
 from bench.run import percentile
-from bench.slack_standin import SlackStandIn, command_body, free_port, sign, wait_healthy
+from bench.slack_standin import SlackStandIn, free_port, send_command, wait_healthy
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
 
@@ -51,12 +52,7 @@ class Prober:
 
     async def command(self, text: str, user: str) -> int:
         self.sent += 1
-        body = command_body(text, user, f"{self.standin.base_url}/respond/{self.sent}")
-        async with self.http.post(f"http://127.0.0.1:{self.port}/slack/events",
-                                  data=body.encode(), headers={
-                                      "Content-Type": "application/x-www-form-urlencoded",
-                                      **sign(SECRET, body)}) as response:
-            assert response.status == 200
+        await send_command(self.http, self.port, SECRET, self.standin, text, user, self.sent)
         return self.sent
 
     async def answered(self, number: int, timeout: float = 120.0) -> None:
@@ -69,22 +65,6 @@ class Prober:
         started = time.perf_counter()
         await self.answered(await self.command(f"answer {ANSWER}", user))
         return (time.perf_counter() - started) * 1000
-
-
-def grading_workers(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children = (task / "children").read_text().split()
-        except FileNotFoundError:  # a thread that ended meanwhile
-            continue
-        for child in children:
-            try:
-                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                    found.append(int(child))
-            except FileNotFoundError:
-                continue
-    return found
 
 
 async def _run(probes: int, members: int) -> dict[str, float | int]:

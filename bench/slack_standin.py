@@ -228,6 +228,18 @@ def command_body(text: str, user: str, response_url: str, *, channel: str = "C1"
         "trigger_id": trigger or f"{time.time_ns()}.1.abc"})
 
 
+async def send_command(http: aiohttp.ClientSession, port: int, secret: str, standin: SlackStandIn,
+                       text: str, user: str, number: int) -> None:
+    """Send `/mlquiz text`, signed, to `mlquiz slack` on `port`, as Slack would.
+
+    Its responses go to the stand-in's `/respond/{number}`. Returns once acknowledged.
+    """
+    body = command_body(text, user, f"{standin.base_url}/respond/{number}")
+    async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded", **sign(secret, body)}) as response:
+        assert response.status == 200, response.status
+
+
 def event_body(event: dict[str, Any], event_id: str) -> str:
     return json.dumps({
         "token": "legacy-verification-token", "team_id": "T1", "api_app_id": "A1",

@@ -9,11 +9,11 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
+from bench.processes import grading_workers
 from bot.bank import Bank
 from bot.grading.base import GradingFailed
 from bot.grading.pool import PooledGrader
@@ -21,24 +21,6 @@ from tests.conftest import REPO
 
 ANSWER = ("Overfitting is when a model learns the noise in its training data and does worse on "
           "new data; regularisation, early stopping and more data help.")
-
-
-def workers() -> list[int]:
-    """This process's grading workers (spawned children, not the resource tracker)."""
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        try:
-            children = (task / "children").read_text().split()
-        except FileNotFoundError:  # a thread that ended meanwhile
-            continue
-        for child in children:
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes()
-            except FileNotFoundError:
-                continue
-            if b"spawn_main" in command:
-                found.append(int(child))
-    return found
 
 
 @pytest.fixture
@@ -53,13 +35,13 @@ def test_a_worker_killed_between_answers_is_replaced_for_the_next(pool: PooledGr
                                                                    bank: Bank) -> None:
     question = bank.get("bias-variance-tradeoff")
     assert question is not None
-    [worker] = workers()
+    [worker] = grading_workers(os.getpid())
     os.kill(worker, signal.SIGKILL)
     time.sleep(0.5)  # the pool sees its worker die and breaks
     grade = pool.grade(question, ANSWER)
     assert grade.feedback and 0 <= grade.score <= 1
     assert pool.not_ready() is None
-    assert worker not in workers()
+    assert worker not in grading_workers(os.getpid())
 
 
 def test_an_answer_whose_grading_dies_twice_is_refused_then_the_pool_recovers(
@@ -72,7 +54,7 @@ def test_an_answer_whose_grading_dies_twice_is_refused_then_the_pool_recovers(
 
     def kill_every_worker() -> None:  # as an answer that always exhausts memory would
         while not stop.is_set():
-            for pid in workers():
+            for pid in grading_workers(os.getpid()):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
                     killed_once.set()

@@ -4,7 +4,6 @@ a grading worker killed under it, and SIGTERM right after an answer."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -19,7 +18,8 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bench.slack_standin import SlackStandIn, command_body, free_port, sign, wait_healthy
+from bench.processes import grading_workers
+from bench.slack_standin import SlackStandIn, free_port, send_command, wait_healthy
 from bot.store import throwaway as postgres
 from bot.store.migrate import upgrade
 from tests.ops.probes import readiness
@@ -50,12 +50,8 @@ class Bot:
     async def command(self, text: str, user: str = "UANN") -> int:
         """Send `/mlquiz text`; returns once Slack got its acknowledgement (HTTP 200)."""
         self.responses += 1
-        body = command_body(text, user, f"{self.standin.base_url}/respond/{self.responses}")
-        async with self.http.post(f"http://127.0.0.1:{self.port}/slack/events",
-                                  data=body.encode(), headers={
-                                      "Content-Type": "application/x-www-form-urlencoded",
-                                      **sign(SECRET, body)}) as response:
-            assert response.status == 200
+        await send_command(self.http, self.port, SECRET, self.standin, text, user,
+                           self.responses)
         return self.responses
 
     async def reply(self, number: int, timeout: float = 30.0) -> str:
@@ -131,27 +127,6 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[object]:
             bot.process.communicate(timeout=30)
     await http.close()
     await standin.stop()
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def grading_workers(pid: int) -> list[int]:
-    """The bot's grading processes (spawned workers, not the resource tracker)."""
-    workers = []
-    for child in children(pid):
-        try:
-            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-        except FileNotFoundError:
-            continue
-        if b"spawn_main" in command:
-            workers.append(child)
-    return workers
 
 
 async def test_health_readiness_and_metrics_are_served_where_they_belong(start_bot: object
