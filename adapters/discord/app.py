@@ -347,7 +347,7 @@ class DiscordAdapter:
             await target.send(content=f"<@{user_id}> "
                               f"{DM_CLOSED if feedback else DM_CLOSED_OTHER}")
 
-    def not_ready(self) -> str | None:
+    async def not_ready(self) -> str | None:
         """Why the gateway cannot bring us work now, or None when every shard is connected."""
         if not self.client.is_ready():
             return "the Discord gateway is not ready yet"

@@ -142,14 +142,7 @@ async def serve(quiz: Quiz, settings: DiscordSettings, stop: asyncio.Event | Non
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     core = quiz.engine.settings
     adapter = DiscordAdapter(quiz, settings)
-
-    async def stopping() -> str | None:
-        return "shutting down" if adapter.inflight.draining else None
-
-    async def gateway() -> str | None:
-        return adapter.not_ready()
-
-    health = Health([stopping, gateway, quiz.not_ready])
+    health = Health([adapter.inflight.not_ready, adapter.not_ready, quiz.not_ready])
     health_runner = await health.serve(core.health_port, core.health_host) \
         if core.health_port else None
     try:

@@ -62,11 +62,7 @@ async def serve(quiz: Quiz, settings: SlackSettings, stop: asyncio.Event | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     link = SlackLink()
-
-    async def stopping() -> str | None:
-        return "shutting down" if adapter.inflight.draining else None
-
-    health = Health([stopping, link.not_ready, quiz.not_ready])
+    health = Health([adapter.inflight.not_ready, link.not_ready, quiz.not_ready])
     health_runner = await health.serve(core.health_port, core.health_host) \
         if core.health_port else None
     scheduler = Scheduler(quiz, PLATFORM, adapter.deliver)

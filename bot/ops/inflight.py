@@ -37,6 +37,10 @@ class InFlight:
             metrics.IN_FLIGHT.dec()
             self._changed.set()
 
+    async def not_ready(self) -> str | None:
+        """Readiness: a process that is draining takes no new work."""
+        return "shutting down" if self.draining else None
+
     async def drain(self, seconds: float) -> int:
         """Wait up to `seconds` for accepted work to finish; returns how much did not."""
         self.draining = True
