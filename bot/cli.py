@@ -17,6 +17,7 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from adapters.discord.settings import DiscordSettings
     from bot.bank import Question
+    from bot.bank.lint import AnswerCheck
     from bot.grading import Grade
     from bot.sandbox import Sandbox
     from bot.sandbox.check import Checker
@@ -72,13 +73,27 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
         else:
             print(f"mlquiz: coding questions were not run: code runs are disabled: {reason}",
                   file=sys.stderr)
-    problems = lint_path(root, code)
+    problems = lint_path(root, code, _answer_check() if args.strict else None)
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
     return 0
+
+
+def _answer_check() -> AnswerCheck:
+    """Grade each question's own answers with a grader built on the bank being linted."""
+    from bot.bank import Bank
+    from bot.grading.rubric import RubricGrader
+    from bot.grading.selfcheck import answer_problems
+
+    graders: dict[int, RubricGrader] = {}
+
+    def check(questions: dict[str, Question], question: Question) -> list[tuple[str, str]]:
+        grader = graders.setdefault(id(questions), RubricGrader(Bank(questions)))
+        return answer_problems(grader, question)
+    return check
 
 
 def _reference_check(checker: Checker) -> Callable[[Question], tuple[bool, str]]:
@@ -408,6 +423,9 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("path", nargs="?")
     lint.add_argument("--no-code", action="store_true",
                       help="skip running coding questions' tests in the sandbox")
+    lint.add_argument("--strict", action="store_true",
+                      help="also require finished content and grade each question's own "
+                           "model and test answers")
     lint.set_defaults(func=cmd_bank_lint)
     bank.add_parser("export", help="every question as JSON lines").set_defaults(
         func=cmd_bank_export)

@@ -40,6 +40,10 @@ def lint_questions(questions: dict[str, Question], files: dict[str, str]) -> lis
                 problems.append(BankProblem(files[question.id], f"key_points.{index}",
                                             "repeats an earlier key point"))
             seen.add(key)
+        for index, other in enumerate(question.related):
+            if other not in questions:
+                problems.append(BankProblem(files[question.id], f"related.{index}",
+                                            f"no question has the id {other!r}"))
     for first, second, score in near_duplicate_pairs(list(questions.values())):
         problems.append(BankProblem(
             files[second.id], "prompt",
@@ -47,16 +51,28 @@ def lint_questions(questions: dict[str, Question], files: dict[str, str]) -> lis
     return problems
 
 
+AnswerCheck = Callable[[dict[str, Question], Question], list[tuple[str, str]]]
+
+
 def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
-                                        Callable[[Question], bool]] | None = None
-              ) -> list[BankProblem]:
-    """Every problem in the bank at root, sorted by file; with `code`, also run the tests."""
+                                        Callable[[Question], bool]] | None = None,
+              strict: AnswerCheck | None = None) -> list[BankProblem]:
+    """Every problem in the bank at root, sorted by file.
+
+    With `code`, also run the coding questions' tests; with `strict`, also require finished
+    content (completeness_problems) and check each question's own answers with it.
+    """
     questions, problems, files = load_questions(root)
     if not questions and not problems:
         problems.append(BankProblem(str(root), "(path)", "no question files found"))
     problems += lint_questions(questions, files)
     if code is not None:
         problems += lint_code(questions, files, *code)
+    if strict is not None:
+        for question in questions.values():
+            found = completeness_problems(question) + strict(questions, question)
+            problems += [BankProblem(files[question.id], field, message)
+                         for field, message in found]
     return sorted(problems)
 
 
@@ -78,4 +94,33 @@ def lint_code(questions: dict[str, Question], files: dict[str, str],
         elif check_starter(question):
             problems.append(BankProblem(files[question.id], "starter",
                                         "passes every hidden test; the tests check nothing"))
+    return problems
+
+
+# What every question in the shipped bank carries, beyond what the schema requires.
+MIN_KEY_POINTS, MAX_KEY_POINTS = 3, 7
+MIN_FOLLOW_UPS = 2
+
+
+def completeness_problems(question: Question) -> list[tuple[str, str]]:
+    """(field, message) for each piece of content a finished question still lacks."""
+    problems: list[tuple[str, str]] = []
+    missing = [name for name, value in (("roles", question.roles), ("level", question.level),
+                                        ("minutes", question.minutes),
+                                        ("test_answers", question.test_answers)) if not value]
+    problems += [(name, "missing") for name in missing]
+    if not MIN_KEY_POINTS <= len(question.key_points) <= MAX_KEY_POINTS:
+        problems.append(("key_points", f"has {len(question.key_points)}; a finished question "
+                                       f"has {MIN_KEY_POINTS} to {MAX_KEY_POINTS}"))
+    if question.category in (Category.CONCEPT, Category.SCENARIO) \
+            and len(question.misconceptions) < 2:
+        problems.append(("misconceptions", "concept and scenario questions list at least two"))
+    if question.category in (Category.BEHAVIORAL, Category.PROJECT) and not question.red_flags:
+        problems.append(("red_flags", "behavioral and project questions list at least one"))
+    if not question.hints:
+        problems.append(("hints", "missing"))
+    answered = [f for f in question.follow_ups if f.key_points]
+    if len(answered) < MIN_FOLLOW_UPS:
+        problems.append(("follow_ups", f"needs at least {MIN_FOLLOW_UPS} with their own "
+                                       "key points"))
     return problems

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.bank.taxonomy import TOPICS, Category, Difficulty
+from bot.bank.taxonomy import TOPICS, Category, Difficulty, Level, Role
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -64,6 +64,32 @@ class Choice(Strict):
         return self
 
 
+class FollowUp(Strict):
+    """What an interviewer asks next, with what a good reply to it says.
+
+    `probes` is the index (0 is the first) of the main question's key point it digs into;
+    `harder` marks the follow-up a mock interview asks a candidate who answered well.
+    """
+
+    prompt: ShortText
+    key_points: tuple[KeyPoint, ...] = Field(default=(), max_length=6)
+    probes: int | None = Field(default=None, ge=0)
+    harder: bool = False
+
+
+class TestAnswers(Strict):
+    """Three answers the grader must rank correctly, written against the rubric.
+
+    `thin` is honest but incomplete; `wrong` is fluent and confidently wrong about the central
+    idea; `subtly_wrong` is mostly right with one serious error. Both wrong ones must grade
+    below `thin`, and neither may grade solid.
+    """
+
+    thin: LongText
+    wrong: LongText
+    subtly_wrong: LongText
+
+
 class HiddenTest(Strict):
     """One hidden test of a coding question: an expression that calls the entry point.
 
@@ -107,12 +133,21 @@ class Question(Strict):
     intent: LongText
     key_points: tuple[KeyPoint, ...] = Field(min_length=2, max_length=12)
     model_answer: LongText
+    roles: tuple[Role, ...] = ()
+    level: Level | None = None
+    minutes: int | None = Field(default=None, ge=1, le=60)  # suggested answering time
     hints: tuple[ShortText, ...] = Field(default=(), max_length=5)
-    follow_ups: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    follow_ups: tuple[FollowUp, ...] = Field(default=(), max_length=8)
     tags: tuple[Tag, ...] = ()
     choice: Choice | None = None
     # Wrong statements candidates commonly make in the right words; stating one caps the grade.
     misconceptions: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    # What interviewers hear as a warning sign in a story (behavioral and project only).
+    red_flags: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    # Sources for any claim a careful reviewer could dispute.
+    references: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    related: tuple[Annotated[str, StringConstraints(pattern=ID_PATTERN)], ...] = ()
+    test_answers: TestAnswers | None = None
     # coding questions only
     entry_point: str | None = None
     starter: str | None = None
@@ -133,6 +168,25 @@ class Question(Strict):
     @classmethod
     def _python(cls, code: str | None) -> str | None:
         return None if code is None else check_python(code)
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct_roles(cls, roles: tuple[Role, ...]) -> tuple[Role, ...]:
+        if len(set(roles)) != len(roles):
+            raise ValueError("a role is listed twice")
+        return roles
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Question:
+        for index, follow_up in enumerate(self.follow_ups):
+            if follow_up.probes is not None and follow_up.probes >= len(self.key_points):
+                raise ValueError(f"follow_ups: follow-up {index} probes key point "
+                                 f"{follow_up.probes}, but there are {len(self.key_points)}")
+        if self.red_flags and self.category not in (Category.BEHAVIORAL, Category.PROJECT):
+            raise ValueError("red_flags: only behavioral and project questions take red flags")
+        if self.id in self.related:
+            raise ValueError("related: a question is not related to itself")
+        return self
 
     @model_validator(mode="after")
     def _coding_fields(self) -> Question:

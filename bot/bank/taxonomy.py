@@ -14,12 +14,32 @@ class Category(StrEnum):
 
 
 class Difficulty(StrEnum):
+    """How hard a question is for a candidate at its level."""
+
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"
 
 
-# About forty topics, grouped the way interview loops group them. A question has exactly one.
+class Role(StrEnum):
+    """The jobs a question prepares for; a question names one or more."""
+
+    DATA_SCIENTIST = "data-scientist"
+    ML_ENGINEER = "ml-engineer"
+    APPLIED_SCIENTIST = "applied-scientist"
+    MLOPS_ENGINEER = "mlops-engineer"
+    LLM_ENGINEER = "llm-engineer"
+
+
+class Level(StrEnum):
+    """The seniority a question targets."""
+
+    JUNIOR = "junior"
+    MID = "mid"
+    SENIOR = "senior"
+
+
+# About fifty topics, grouped the way interview loops group them. A question has exactly one.
 TOPICS: dict[str, str] = {
     # foundations
     "probability-statistics": "Probability and statistics",
@@ -39,6 +59,7 @@ TOPICS: dict[str, str] = {
     "dimensionality-reduction": "Dimensionality reduction",
     # evaluation and data
     "evaluation-metrics": "Evaluation metrics",
+    "calibration": "Probability calibration",
     "cross-validation": "Validation and cross-validation",
     "class-imbalance": "Class imbalance",
     "feature-engineering": "Feature engineering",
@@ -50,12 +71,17 @@ TOPICS: dict[str, str] = {
     "backpropagation": "Backpropagation",
     "cnn": "Convolutional networks",
     "sequence-models": "RNNs and sequence models",
+    "dl-training": "Deep-learning training practice",
     "transformers": "Attention and transformers",
     "embeddings": "Embeddings and representation learning",
     "nlp": "Natural language processing",
+    "computer-vision": "Computer vision",
     "llms": "Large language models",
+    "rag": "Retrieval and retrieval-augmented generation",
+    "llm-evaluation": "Evaluating LLM systems",
     # applied ML
     "recommender-systems": "Recommender systems",
+    "search-ranking": "Search and ranking",
     "time-series": "Time series and forecasting",
     "anomaly-detection": "Anomaly detection",
     "ab-testing": "A/B testing and experimentation",
@@ -63,11 +89,13 @@ TOPICS: dict[str, str] = {
     "reinforcement-learning": "Reinforcement learning",
     "interpretability": "Model interpretability",
     "fairness": "Fairness and responsible ML",
+    "privacy-security": "Privacy and security in ML",
     # production
     "ml-system-design": "ML system design",
     "mlops": "Deployment and MLOps",
     "monitoring-drift": "Monitoring and drift",
-    "data-pipelines": "Data pipelines and SQL",
+    "data-pipelines": "Data pipelines",
+    "sql": "SQL",
     "python-data": "Python, NumPy and pandas",
     # people
     "collaboration": "Collaboration and conflict",

@@ -185,7 +185,7 @@ def _what_was_asked(question: Question) -> list[Block]:
     ]
     if question.follow_ups:
         blocks += [Text(spans(bold("Likely follow-ups"))),
-                   Bullets(tuple(spans(f) for f in question.follow_ups))]
+                   Bullets(tuple(spans(f.prompt) for f in question.follow_ups))]
     return blocks
 
 

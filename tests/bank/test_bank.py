@@ -11,6 +11,7 @@ import pytest
 from bot.bank import Bank, BankError, Category, load_bank
 from bot.bank.lint import lint_path
 from tests.conftest import REPO
+from tests.test_cli import mlquiz
 
 
 def test_shipped_bank_is_clean() -> None:
@@ -75,6 +76,22 @@ def write(folder: Path, name: str, text: str) -> None:
      "call: 'f(1)', expect: 2, raises: ValueError}]\n", "tests.0", "expect or raises, not both"),
     (GOOD.format(id="broken", prompt="Explain the thing please.") + "tests: [{name: test one, "
      "code: 'assert f(1)'}]\n", "tests.0.code", "unknown field"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "follow_ups: [{prompt: "
+     "And then what, probes: 5}]\n", "follow_ups", "probes key point 5, but there are 2"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "follow_ups: [Why not]\n",
+     "follow_ups.0", "valid dictionary"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "red_flags: [It was "
+     "their fault.]\n", "red_flags", "only behavioral and project"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "roles: [ml-engineer, "
+     "ml-engineer]\n", "roles", "listed twice"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "roles: [data-pipelines]\n",
+     "roles.0", "Input should be"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "level: principal\n",
+     "level", "Input should be"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "related: [no-such-q]\n",
+     "related.0", "no question has the id 'no-such-q'"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "test_answers: {thin: "
+     "A short honest answer.}\n", "test_answers.wrong", "Field required"),
 ])
 def test_lint_reports_file_field_message(tmp_path: Path, content: str, field: str,
                                          message: str) -> None:
@@ -124,3 +141,22 @@ def test_hostile_yaml_is_not_executed(tmp_path: Path) -> None:
     write(tmp_path, "evil", "!!python/object/apply:os.system ['touch pwned']\n")
     problems = lint_path(tmp_path)
     assert problems and not (tmp_path / "pwned").exists()
+
+
+def test_strict_lint_asks_for_finished_content_and_grades_own_answers(tmp_path: Path) -> None:
+    """A draft loads, but --strict names what is missing and answers that grade wrongly."""
+    write(tmp_path, "draft", GOOD.format(id="draft", prompt="Explain the thing please."))
+    assert lint_path(tmp_path) == []
+    done = mlquiz("bank", "lint", "--no-code", "--strict", str(tmp_path))
+    assert done.returncode == 1
+    for field in ("roles", "level", "minutes", "test_answers", "misconceptions", "follow_ups",
+                  "key_points"):
+        assert f"concept/draft.yaml: {field}: " in done.stdout, done.stdout
+    assert "concept/draft.yaml: model_answer: " in done.stdout  # too thin to grade solid
+
+
+def test_strict_lint_passes_a_shipped_question_in_the_finished_form() -> None:
+    """The strict gates are satisfiable: a question written to them passes all of them."""
+    done = mlquiz("bank", "lint", "--no-code", "--strict",
+                  str(REPO / "questions" / "concept" / "l1-vs-l2-regularization.yaml"))
+    assert done.returncode == 0, done.stdout
