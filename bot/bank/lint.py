@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.bank.loader import BankProblem, load_questions
+from bot.bank.loader import ID_LEDGER, BankProblem, load_questions
 from bot.bank.model import Question
 from bot.bank.taxonomy import Category
 
@@ -66,6 +66,8 @@ def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
     if not questions and not problems:
         problems.append(BankProblem(str(root), "(path)", "no question files found"))
     problems += lint_questions(questions, files)
+    if root.is_dir() and (root / ID_LEDGER).is_file():
+        problems += ledger_problems(root / ID_LEDGER, questions, files)
     if code is not None:
         problems += lint_code(questions, files, *code)
     if strict is not None:
@@ -74,6 +76,29 @@ def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
             problems += [BankProblem(files[question.id], field, message)
                          for field, message in found]
     return sorted(problems)
+
+
+def ledger_problems(ledger: Path, questions: dict[str, Question], files: dict[str, str]
+                    ) -> list[BankProblem]:
+    """Ids are never reused or lost: every published id still leads to a question."""
+    published = [line.strip() for line in ledger.read_text(encoding="utf-8").splitlines()
+                 if line.strip() and not line.startswith("#")]
+    renamed = {old: q.id for q in questions.values() for old in q.renamed_from}
+    problems = [BankProblem(files[renamed[old]], "renamed_from",
+                            f"{old!r} is the id of another question")
+                for old in renamed if old in questions]
+    name = ledger.name
+    for old in published:
+        if old not in questions and old not in renamed:
+            problems.append(BankProblem(
+                name, old, "was published and has no question now: keep the file with "
+                           "`retired:` or list the id in the new question's `renamed_from`"))
+    known = set(published)
+    for question_id in questions:
+        if question_id not in known:
+            problems.append(BankProblem(files[question_id], "id",
+                                        f"not in {name}; add it there (ids are never reused)"))
+    return problems
 
 
 def lint_code(questions: dict[str, Question], files: dict[str, str],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -14,6 +14,8 @@ from bot.bank.model import Question
 from bot.bank.taxonomy import Category
 
 MAX_FILE_BYTES = 256 * 1024
+# Every id the bank has ever published, one per line, beside the category folders.
+ID_LEDGER = "ids.txt"
 
 
 @dataclass(frozen=True, order=True)
@@ -38,18 +40,32 @@ class BankError(Exception):
 
 @dataclass(frozen=True)
 class Bank:
-    """The loaded question bank, indexed by id."""
+    """The loaded question bank, indexed by id.
+
+    Iterating gives the questions in service; `get` also finds retired questions and the old
+    ids of renamed ones, so a post made before the change still reads back.
+    """
 
     questions: dict[str, Question]
+    _aliases: dict[str, str] = field(init=False, repr=False, compare=False)
+    _active: list[Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        aliases = {old: q.id for q in self.questions.values() for old in q.renamed_from}
+        object.__setattr__(self, "_aliases", aliases)
+        object.__setattr__(self, "_active", [q for q in self.questions.values() if not q.retired])
 
     def __len__(self) -> int:
-        return len(self.questions)
+        return len(self._active)
 
     def __iter__(self) -> Iterator[Question]:
-        return iter(self.questions.values())
+        return iter(self._active)
 
     def get(self, question_id: str) -> Question | None:
-        return self.questions.get(question_id)
+        found = self.questions.get(question_id)
+        if found is None and question_id in self._aliases:
+            found = self.questions.get(self._aliases[question_id])
+        return found
 
     def by_category(self, category: Category) -> list[Question]:
         return [q for q in self if q.category is category]

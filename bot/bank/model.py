@@ -148,6 +148,10 @@ class Question(Strict):
     references: tuple[ShortText, ...] = Field(default=(), max_length=8)
     related: tuple[Annotated[str, StringConstraints(pattern=ID_PATTERN)], ...] = ()
     test_answers: TestAnswers | None = None
+    # Ids are never reused: a renamed question lists its old ids, and a removed one stays in the
+    # bank with the reason, so old posts, reveals and history still read back.
+    renamed_from: tuple[Annotated[str, StringConstraints(pattern=ID_PATTERN)], ...] = ()
+    retired: ShortText | None = None
     # coding questions only
     entry_point: str | None = None
     starter: str | None = None
@@ -186,6 +190,8 @@ class Question(Strict):
             raise ValueError("red_flags: only behavioral and project questions take red flags")
         if self.id in self.related:
             raise ValueError("related: a question is not related to itself")
+        if self.id in self.renamed_from:
+            raise ValueError("renamed_from: a question cannot be renamed from its own id")
         return self
 
     @model_validator(mode="after")

@@ -160,3 +160,29 @@ def test_strict_lint_passes_a_shipped_question_in_the_finished_form() -> None:
     done = mlquiz("bank", "lint", "--no-code", "--strict",
                   str(REPO / "questions" / "concept" / "l1-vs-l2-regularization.yaml"))
     assert done.returncode == 0, done.stdout
+
+
+def test_published_ids_are_never_lost_or_reused(tmp_path: Path) -> None:
+    """The ledger lists every id ever published; each must still lead to a question."""
+    (tmp_path / "ids.txt").write_text("# published\nkept\ngone\nold-name\n")
+    write(tmp_path, "kept", GOOD.format(id="kept", prompt="Explain the first thing please."))
+    write(tmp_path, "new-name", GOOD.format(id="new-name", prompt="Explain renaming things.")
+          + "renamed_from: [old-name]\n")
+    messages = [str(p) for p in lint_path(tmp_path)]
+    assert any("ids.txt: gone: was published and has no question now" in m for m in messages)
+    assert any("concept/new-name.yaml: id: not in ids.txt" in m for m in messages)
+    assert not any("old-name" in m for m in messages), messages
+    write(tmp_path, "gone", GOOD.format(id="gone", prompt="Explain the retired thing.")
+          + "retired: superseded by a clearer question\n")
+    (tmp_path / "ids.txt").write_text("kept\ngone\nold-name\nnew-name\n")
+    assert lint_path(tmp_path) == []
+    bank = load_bank(tmp_path)
+    assert {q.id for q in bank} == {"kept", "new-name"} and len(bank) == 2
+    assert bank.get("old-name") is bank.get("new-name") is not None
+    gone = bank.get("gone")
+    assert gone is not None and gone.retired
+
+
+def test_shipped_ledger_lists_every_question() -> None:
+    ledger = (REPO / "questions" / "ids.txt").read_text().split()
+    assert {p.stem for p in (REPO / "questions").rglob("*.yaml")} <= set(ledger)

@@ -6,10 +6,12 @@ import threading
 
 import sqlalchemy as sa
 
+from bot.bank import Bank
 from bot.engine import QuizEngine
+from bot.grading.rubric import RubricGrader
 from bot.render import Visibility
 from bot.store.models import Answer, Post
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, open_engine
 from tests.engine.helpers import ADMIN, PLACE, answer, command, member, only, text_of
 
 
@@ -221,3 +223,32 @@ def test_a_daily_answer_keeps_the_model_answer_for_the_reveal(engine: QuizEngine
     replies = answer(engine, "It depends on the data.", member("Rita"), post_id=post_id)
     assert [r.kind for r in replies] == ["feedback"]
     assert model_answer(engine, post_id) not in text_of(replies)
+
+
+def test_a_post_reads_back_after_its_question_is_renamed_or_retired(
+        database_url: str, bank: Bank, grader: RubricGrader, clock: FakeClock) -> None:
+    """Ids are never reused: a bank update that renames or retires today's question keeps
+    the thread answerable and the reveal complete, and a retired question is never asked."""
+    with open_engine(database_url, bank, grader, clock) as before:
+        post_id = post_today(before)
+        with before.db.transaction() as session:
+            post = session.get(Post, post_id)
+            assert post is not None
+            old_id = post.question_id
+    question = bank.questions[old_id]
+    others = {qid: q for qid, q in bank.questions.items() if qid != old_id}
+    renamed = question.model_copy(update={"id": "renamed-" + old_id, "renamed_from": (old_id,)})
+    retired = question.model_copy(update={"retired": "replaced by a better question"})
+    for updated in (Bank({**others, renamed.id: renamed}), Bank({**others, old_id: retired})):
+        with open_engine(database_url, updated, grader, clock) as after:
+            graded = text_of(answer(after, question.model_answer, member("Grace")))
+            assert "no longer in the bank" not in graded and "solid" in graded.lower()
+            assert question.intent.split()[0] in text_of(command(after, "reveal"))
+            assert all(q.id != old_id for q in updated)  # what selection draws from
+        clock.advance(days=1)
+        with open_engine(database_url, bank, grader, clock) as again:
+            post_id = post_today(again)
+            with again.db.transaction() as session:
+                post = session.get(Post, post_id)
+                assert post is not None
+                post.question_id = old_id
