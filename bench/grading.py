@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
 
 from bot.bank import Bank, Category, Question, load_bank
 from bot.grading import calibration
+from bot.grading.base import Band
 from bot.grading.calibration import Calibration, Tree
 from bot.grading.reference import question_from_reference
 from bot.grading.rubric import Features, RubricGrader, Weights
@@ -45,6 +46,7 @@ CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibrat
 # Short-answer questions from other subjects with a reference answer only; never tuned on.
 OTHER_SUBJECTS = CALIBRATION / "other-subjects"
 GAMING = ("keywords", "copy", "offtopic", "hedged", "wrong")
+WRONG = ("wrong", "subtly_wrong")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class Agreement:
     pearson: float
     weak_auc: float  # flagging answers scored <= 2 of 5
     gaming_violations: int  # gaming answers scored at or above the honest answer
+    # Of the questions with a partial answer and wrong ones: the share where every wrong and
+    # subtly wrong answer scores below the honest partial one, and wrong answers graded solid.
+    wrong_below_partial: float | None = None
+    wrong_solid: int = 0
 
 
 def agreement(items: list[Item], scores: list[float]) -> Agreement:
@@ -96,8 +102,30 @@ def agreement(items: list[Item], scores: list[float]) -> Agreement:
         by_question[item.question.id].setdefault(item.kind, score)
     violations = sum(1 for kinds in by_question.values() for kind in GAMING
                      if kind in kinds and "good" in kinds and kinds[kind] >= kinds["good"])
+    wrong: dict[str, list[float]] = defaultdict(list)
+    for item, score in zip(items, scores, strict=True):
+        if item.kind in WRONG:
+            wrong[item.question.id].append(score)
+    judged = [qid for qid in wrong if "partial" in by_question[qid]]
+    below = sum(1 for qid in judged if max(wrong[qid]) < by_question[qid]["partial"])
     return Agreement(len(items), len(by_question), float(np.corrcoef(human, machine)[0, 1]),
-                     float(roc_auc_score(human <= 2, -machine)), violations)
+                     float(roc_auc_score(human <= 2, -machine)), violations,
+                     below / len(judged) if judged else None,
+                     sum(Band.of(v) is Band.SOLID for values in wrong.values() for v in values))
+
+
+def test_answer_ranking(grader: RubricGrader, bank: Bank) -> dict[str, int]:
+    """The bank's own test answers: wrong ones below the thin one, and never solid."""
+    questions = [q for q in bank if q.test_answers and q.category is not Category.CODING]
+    below = solid = 0
+    for question in questions:
+        answers = question.test_answers
+        assert answers is not None
+        thin = grader.grade(question, answers.thin).score
+        wrongs = [grader.grade(question, t).score for t in (answers.wrong, answers.subtly_wrong)]
+        below += max(wrongs) < thin
+        solid += sum(Band.of(w) is Band.SOLID for w in wrongs)
+    return {"questions": len(questions), "wrong_below_thin": below, "wrong_solid": solid}
 
 
 def grade_all(grader: RubricGrader, items: list[Item], features: list[Features] | None = None
@@ -327,6 +355,7 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
         result[f"{split}_rules_only"] = agreement(part, grade_all(rules, part)).__dict__
         adhoc = reference_only(part)
         result[f"{split}_reference_only"] = agreement(adhoc, grade_all(grader, adhoc)).__dict__
+    result["test_answers"] = test_answer_ranking(grader, bank)
     other = load_other_subjects()
     if other:
         result["other_subjects"] = agreement(other, grade_all(grader, other)).__dict__

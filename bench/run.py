@@ -260,10 +260,12 @@ def bench_grading(quick: bool) -> list[Result]:
     signal = "with" if data["embeddings"] else "without"
     rules, adhoc = data["heldout_rules_only"], data["heldout_reference_only"]
     other = data.get("other_subjects", {})
+    answers = data["test_answers"]
     assert isinstance(rules, dict) and isinstance(adhoc, dict) and isinstance(other, dict)
+    assert isinstance(answers, dict)
     return [
-        Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.80",
-               held["pearson"] >= 0.80, f"{held['answers']} answers to {held['questions']} "
+        Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.85",
+               held["pearson"] >= 0.85, f"{held['answers']} answers to {held['questions']} "
                f"questions held out; cross-validated on the training questions "
                f"{data['train_cv_pearson']}; {signal} embeddings"),
         Result("grader", "held-out r, rules alone", rules["pearson"], "", "", None,
@@ -281,6 +283,17 @@ def bench_grading(quick: bool) -> list[Result]:
                + train["gaming_violations"], "cases", "0",
                held["gaming_violations"] + train["gaming_violations"] == 0,
                "keyword lists, copies, off-topic, hedges, confident wrong answers"),
+        *[Result("grader", f"{split} wrong below partial", part["wrong_below_partial"], "",
+                 "1.0", part["wrong_below_partial"] == 1.0,
+                 f"share of questions whose wrong and subtly wrong answers all score below the "
+                 f"honest partial one; {part['wrong_solid']} wrong answers graded solid")
+          for split, part in (("held-out", held), ("training", train))
+          if part.get("wrong_below_partial") is not None],
+        Result("grader", "bank test answers: wrong below thin", answers["wrong_below_thin"],
+               "questions", f"= {answers['questions']}",
+               answers["wrong_below_thin"] == answers["questions"],
+               f"each question's own wrong and subtly wrong answers below its thin one; "
+               f"{answers['wrong_solid']} graded solid"),
         Result("grader", "grading latency p95", latency["p95"], "ms", "< 20 ms",
                latency["p95"] < 20, f"p50 {latency['p50']:.1f} ms, {latency['answers']} answers"),
         Result("grader", "memory growth", after - memory["after_warmup"], "MiB", "flat", None,

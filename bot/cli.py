@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from adapters.discord.settings import DiscordSettings
     from bot.bank import Question
     from bot.bank.lint import AnswerCheck
-    from bot.grading import Grade
+    from bot.grading import Grade, Grader
     from bot.sandbox import Sandbox
     from bot.sandbox.check import Checker
     from bot.sandbox.service import CodeRuns
@@ -84,15 +84,18 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
 
 def _answer_check() -> AnswerCheck:
     """Grade each question's own answers with a grader built on the bank being linted."""
-    from bot.bank import Bank
+    from bot.bank import Bank, Category
     from bot.grading.rubric import RubricGrader
     from bot.grading.selfcheck import answer_problems
 
     graders: dict[int, RubricGrader] = {}
 
     def check(questions: dict[str, Question], question: Question) -> list[tuple[str, str]]:
-        grader = graders.setdefault(id(questions), RubricGrader(Bank(questions)))
-        return answer_problems(grader, question)
+        if question.category is Category.CODING:  # run in the sandbox, not read
+            return []
+        if id(questions) not in graders:
+            graders[id(questions)] = RubricGrader(Bank(questions))
+        return answer_problems(graders[id(questions)], question)
     return check
 
 
@@ -106,8 +109,14 @@ def _reference_check(checker: Checker) -> Callable[[Question], tuple[bool, str]]
     return check
 
 
-def _starter_check(checker: Checker) -> Callable[[Question], bool]:
-    return lambda question: checker.check(question, question.starter or "").all_passed
+def _starter_check(checker: Checker) -> Callable[[Question, str], bool]:
+    """Whether an answer (code, or prose with a code block) passes every hidden test."""
+    from bot.sandbox.chat import extract_code
+
+    def passes(question: Question, answer: str) -> bool:
+        source = extract_code(answer, question.function_name) or answer
+        return checker.check(question, source).all_passed
+    return passes
 
 
 def cmd_bank_export(_args: argparse.Namespace) -> int:
@@ -120,10 +129,31 @@ def cmd_bank_export(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bank_stats(args: argparse.Namespace) -> int:
+    from bot.bank import Bank
+    from bot.bank.stats import counts, shortfalls
+    from bot.bank.taxonomy import topic_label
+
+    bank = _bank(_settings())
+    assert isinstance(bank, Bank)
+    questions = list(bank)
+    print(f"{len(questions)} questions in service")
+    for name, counter in counts(questions).items():
+        print(f"\nby {name}:")
+        for key, number in sorted(counter.items(), key=lambda item: (-item[1], item[0])):
+            label = f"{key} ({topic_label(key)})" if name == "topic" else key
+            print(f"  {number:4d}  {label}")
+    missing = shortfalls(questions)
+    if missing:
+        print("\nbelow the minimums:")
+        for line in missing:
+            print(f"  {line}")
+    return 1 if missing and args.check else 0
+
+
 def cmd_grade(_args: argparse.Namespace) -> int:
     from bot.bank import Bank, Category
     from bot.grading.language import OTHER_LANGUAGE, other_language
-    from bot.grading.redflags import red_flags
     from bot.grading.reference import question_from_reference
     from bot.grading.rubric import RubricGrader
     from bot.render import clean_text
@@ -160,14 +190,15 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                 raise ValueError(OTHER_LANGUAGE)
             if question.category is Category.CODING:
                 code = code or CodeGrader()
-                grade = code.grade(question, item["answer"])
+                grade = code.grade(question, item["answer"], grader)
             else:
                 grade = grader.grade(question, item["answer"])
-            flags = [flag.name for flag in red_flags(question, item["answer"])]
             print(json.dumps({"score": grade.score, "band": grade.band.value,
                               "covered": list(grade.covered), "missed": list(grade.missed),
                               "feedback": grade.feedback, "notes": list(grade.notes),
-                              "red_flags": flags}, ensure_ascii=False), flush=True)
+                              "errors": list(grade.errors),
+                              "red_flags": list(grade.red_flags)}, ensure_ascii=False),
+                  flush=True)
         except ValueError as exc:
             print(json.dumps({"error": f"line {number}: {exc}"}), flush=True)
             status = 1
@@ -185,8 +216,9 @@ class CodeGrader:
         self.unavailable = sandbox.unavailable_reason()
         self.checker = Checker(sandbox)
 
-    def grade(self, question: Question, answer: str) -> Grade:
-        from bot.grading.code import code_grade
+    def grade(self, question: Question, answer: str, prose: Grader) -> Grade:
+        """The hidden tests and, for a fifth, the prose around the code."""
+        from bot.grading.code import code_grade, prose_of
         from bot.sandbox.chat import NO_CODE, extract_code
 
         if self.unavailable is not None:
@@ -195,13 +227,14 @@ class CodeGrader:
         source = extract_code(answer, question.function_name)
         if source is None:
             raise ValueError(NO_CODE)
-        return code_grade(self.checker.check(question, source))
+        said = prose_of(answer, source)
+        return code_grade(self.checker.check(question, source),
+                          None if said is None else prose.grade(question, said))
 
 
 def build_quiz(settings: Settings, pooled_grading: bool = False) -> object:
     from bot.bank import Bank
     from bot.engine import Quiz, QuizEngine
-    from bot.grading import Grader
     from bot.grading.rubric import RubricGrader
     from bot.store.db import Database
     from bot.store.migrate import pending, upgrade
@@ -427,6 +460,11 @@ def parser() -> argparse.ArgumentParser:
                       help="also require finished content and grade each question's own "
                            "model and test answers")
     lint.set_defaults(func=cmd_bank_lint)
+    stats = bank.add_parser("stats", help="count questions by category, topic, role, level "
+                                          "and difficulty, against the minimums")
+    stats.add_argument("--check", action="store_true",
+                       help="exit with status 1 when a minimum is not met")
+    stats.set_defaults(func=cmd_bank_stats)
     bank.add_parser("export", help="every question as JSON lines").set_defaults(
         func=cmd_bank_export)
 

@@ -103,14 +103,16 @@ def test_grade_runs_a_coding_answer_against_its_hidden_tests() -> None:
     from bot.bank import Category, load_bank
 
     question = next(q for q in load_bank(REPO / "questions") if q.category is Category.CODING)
-    solution = f"Here is my solution:\n```python\n{question.reference_solution}\n```"
-    lines = [{"question_id": question.id, "answer": solution},
+    code = f"```python\n{question.reference_solution}\n```"
+    explained = code + "\n" + question.model_answer.replace("```", "")
+    lines = [{"question_id": question.id, "answer": explained},
              {"question_id": question.id, "answer": question.starter or "def nothing(): pass"},
              {"question_id": question.id, "answer": "I would loop over the items."},
              {"question_id": question.id, "answer": "   \n  "}]
     done = mlquiz("grade", stdin="\n".join(json.dumps(line) for line in lines))
     right, starter, prose, empty = (json.loads(line) for line in done.stdout.splitlines())
-    assert right["score"] == 1.0 and len(right["covered"]) == len(question.tests)
+    # all tests pass (four fifths) and the explanation states the key points (the rest)
+    assert right["score"] >= 0.95 and len(right["covered"]) == len(question.tests)
     assert right["missed"] == []
     assert starter["score"] < 1.0 and starter["missed"]  # the hidden tests ran and failed
     assert "could not find any code" in prose["error"]  # not graded as prose
@@ -150,3 +152,18 @@ def test_a_reader_that_stops_early_is_no_error() -> None:
     errors = process.stderr.read()
     assert process.wait(timeout=120) == 0
     assert b"Traceback" not in errors and b"BrokenPipeError" not in errors, errors.decode()
+
+
+def test_bank_stats_counts_and_names_what_is_short(tmp_path: Path) -> None:
+    done = mlquiz("bank", "stats")
+    assert done.returncode == 0, done.stderr
+    for heading in ("by category:", "by topic:", "by role:", "by level:", "by difficulty:"):
+        assert heading in done.stdout
+    small = tmp_path / "bank"
+    (small / "concept").mkdir(parents=True)
+    source = REPO / "questions" / "concept" / "l1-vs-l2-regularization.yaml"
+    (small / "concept" / source.name).write_text(source.read_text())
+    short = mlquiz("bank", "stats", "--check", env={"MLQUIZ_BANK_PATH": str(small)})
+    assert short.returncode == 1
+    assert "questions: 1 of 420" in short.stdout and "role llm-engineer: no questions" in \
+        short.stdout

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.views import ANSWER_LIMIT
-from bot.bank.taxonomy import TOPICS, Category, Difficulty
+from bot.bank.taxonomy import TOPICS, Category, Difficulty, Level, Role
 from bot.engine.commands import SUMMARY
 
 MAX_CHOICES = 25
@@ -32,6 +32,8 @@ def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
 
 CATEGORIES = _choices([c.value for c in Category])
 DIFFICULTIES = _choices([d.value for d in Difficulty])
+ROLES = _choices([r.value for r in Role])
+LEVELS = _choices([v.value for v in Level])
 SCHEDULE_DIFFICULTIES = _choices([*(d.value for d in Difficulty), "any"])
 PERIODS = _choices(["week", "month", "all"])
 SCOPES = [app_commands.Choice(name="this channel", value="channel"),
@@ -90,12 +92,16 @@ class MlquizGroup(app_commands.Group):
 
     @app_commands.command(description=SUMMARY["ask"])
     @app_commands.describe(category="what kind of question", topic="an ML topic",
-                           difficulty="how hard")
-    @app_commands.choices(category=CATEGORIES, difficulty=DIFFICULTIES)
+                           role="the job you are preparing for",
+                           level="the seniority it targets", difficulty="how hard")
+    @app_commands.choices(category=CATEGORIES, role=ROLES, level=LEVELS,
+                          difficulty=DIFFICULTIES)
     @app_commands.autocomplete(topic=topic_choices)
     async def ask(self, interaction: discord.Interaction[Any], category: str | None = None,
-                  topic: str | None = None, difficulty: str | None = None) -> None:
-        await self._run(interaction, "ask", _word(category), _word(topic), _word(difficulty))
+                  topic: str | None = None, role: str | None = None, level: str | None = None,
+                  difficulty: str | None = None) -> None:
+        await self._run(interaction, "ask", _word(category), _word(topic), _word(role),
+                        _word(level), _word(difficulty))
 
     @app_commands.command(description=SUMMARY["answer"])
     @app_commands.describe(text="your answer; put code between ``` lines")

@@ -30,7 +30,12 @@ def near_duplicate_pairs(questions: list[Question]) -> list[tuple[Question, Ques
     return pairs
 
 
-def lint_questions(questions: dict[str, Question], files: dict[str, str]) -> list[BankProblem]:
+def lint_questions(questions: dict[str, Question], files: dict[str, str],
+                   whole_bank: bool = True) -> list[BankProblem]:
+    """Problems across questions that a single file cannot show.
+
+    `whole_bank` is False when only some files were read: `related` ids outside them are fine.
+    """
     problems: list[BankProblem] = []
     for question in questions.values():
         seen: set[str] = set()
@@ -41,7 +46,7 @@ def lint_questions(questions: dict[str, Question], files: dict[str, str]) -> lis
                                             "repeats an earlier key point"))
             seen.add(key)
         for index, other in enumerate(question.related):
-            if other not in questions:
+            if whole_bank and other not in questions:
                 problems.append(BankProblem(files[question.id], f"related.{index}",
                                             f"no question has the id {other!r}"))
     for first, second, score in near_duplicate_pairs(list(questions.values())):
@@ -55,7 +60,7 @@ AnswerCheck = Callable[[dict[str, Question], Question], list[tuple[str, str]]]
 
 
 def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
-                                        Callable[[Question], bool]] | None = None,
+                                        Callable[[Question, str], bool]] | None = None,
               strict: AnswerCheck | None = None) -> list[BankProblem]:
     """Every problem in the bank at root, sorted by file.
 
@@ -65,7 +70,7 @@ def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
     questions, problems, files = load_questions(root)
     if not questions and not problems:
         problems.append(BankProblem(str(root), "(path)", "no question files found"))
-    problems += lint_questions(questions, files)
+    problems += lint_questions(questions, files, whole_bank=root.is_dir())
     if root.is_dir() and (root / ID_LEDGER).is_file():
         problems += ledger_problems(root / ID_LEDGER, questions, files)
     if code is not None:
@@ -103,10 +108,13 @@ def ledger_problems(ledger: Path, questions: dict[str, Question], files: dict[st
 
 def lint_code(questions: dict[str, Question], files: dict[str, str],
               check_reference: Callable[[Question], tuple[bool, str]],
-              check_starter: Callable[[Question], bool]) -> list[BankProblem]:
+              check_starter: Callable[[Question, str], bool]) -> list[BankProblem]:
     """Every reference solution passes its hidden tests and no starter does.
 
-    The runs are passed in (the sandbox), so the bank package never starts processes itself.
+    A coding question's thin test answer passes too, and its wrong ones fail.
+
+    The runs are passed in (the sandbox; `check_starter` tells whether an answer passes every
+    test), so the bank package never starts processes itself.
     """
     problems: list[BankProblem] = []
     for question in questions.values():
@@ -116,9 +124,22 @@ def lint_code(questions: dict[str, Question], files: dict[str, str],
         if not passed:
             problems.append(BankProblem(files[question.id], "reference_solution",
                                         f"fails its hidden tests: {detail}"))
-        elif check_starter(question):
+        elif check_starter(question, question.starter or ""):
             problems.append(BankProblem(files[question.id], "starter",
                                         "passes every hidden test; the tests check nothing"))
+        answers = question.test_answers
+        if answers is None:
+            continue
+        # The test answers are code with some prose: the thin one is right, the wrong ones
+        # each carry a bug the hidden tests must catch.
+        if not check_starter(question, answers.thin):
+            problems.append(BankProblem(files[question.id], "test_answers.thin",
+                                        "fails the hidden tests; the thin answer's code must be "
+                                        "correct"))
+        for field, text in (("wrong", answers.wrong), ("subtly_wrong", answers.subtly_wrong)):
+            if check_starter(question, text):
+                problems.append(BankProblem(files[question.id], f"test_answers.{field}",
+                                            "passes every hidden test; the tests miss its bug"))
     return problems
 
 

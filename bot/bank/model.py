@@ -142,6 +142,10 @@ class Question(Strict):
     choice: Choice | None = None
     # Wrong statements candidates commonly make in the right words; stating one caps the grade.
     misconceptions: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    # The things a comparison question sets against each other, each with the names people
+    # use for it (the first is shown): a key point given to the wrong side is an error.
+    sides: tuple[tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                        max_length=60)], ...], ...] = ()
     # What interviewers hear as a warning sign in a story (behavioral and project only).
     red_flags: tuple[ShortText, ...] = Field(default=(), max_length=8)
     # Sources for any claim a careful reviewer could dispute.
@@ -190,6 +194,14 @@ class Question(Strict):
             raise ValueError("red_flags: only behavioral and project questions take red flags")
         if self.id in self.related:
             raise ValueError("related: a question is not related to itself")
+        if self.sides:
+            if len(self.sides) < 2 or any(not names for names in self.sides):
+                raise ValueError("sides: a comparison needs at least two sides, each named")
+            names = [n.casefold() for side in self.sides for n in side]
+            if len(set(names)) != len(names):
+                raise ValueError("sides: a name belongs to one side only")
+            if self.choice is not None:
+                raise ValueError("sides: a choice question's options are its sides")
         if self.id in self.renamed_from:
             raise ValueError("renamed_from: a question cannot be renamed from its own id")
         return self

@@ -84,7 +84,9 @@ def question_card(question: Question, *, post_id: int, title: str,
     blocks: list[Block] = [
         Heading(title),
         Fields((("Category", question.category.value), ("Topic", topic_label(question.topic)),
-                ("Difficulty", question.difficulty.value))),
+                ("Difficulty", question.difficulty.value + (f" ({question.level.value} level)"
+                                                            if question.level else "")),
+                *((("Time", f"about {question.minutes} min"),) if question.minutes else ()))),
         Text(spans(question.prompt)),
     ]
     if question.category is Category.CODING and question.entry_point:

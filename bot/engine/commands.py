@@ -6,12 +6,12 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field, replace
 
-from bot.bank.taxonomy import TOPICS, Category, Difficulty
+from bot.bank.taxonomy import TOPICS, Category, Difficulty, Level, Role
 from bot.engine import timing
 
 USAGE: dict[str, str] = {
     "today": "today",
-    "ask": "ask [category] [topic] [difficulty]",
+    "ask": "ask [category] [topic] [role] [level] [difficulty]",
     "answer": "answer <your answer>",
     "hint": "hint",
     "leaderboard": "leaderboard [week|month|all] [channel|workspace]",
@@ -71,6 +71,8 @@ class Ask(Parsed):
     category: Category | None = None
     topic: str | None = None
     difficulty: Difficulty | None = None
+    role: Role | None = None
+    level: Level | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def _parse_ask(args: list[str]) -> Ask:
     category: Category | None = None
     topic: str | None = None
     difficulty: Difficulty | None = None
+    role: Role | None = None
+    level: Level | None = None
     for raw in args:
         word = raw.lower()
         if word in Category.__members__.values():
@@ -145,13 +149,20 @@ def _parse_ask(args: list[str]) -> Ask:
             difficulty = Difficulty(word)
         elif word in TOPICS:
             topic = word
+        elif word in Role.__members__.values():
+            role = Role(word)
+        elif word in Level.__members__.values():
+            level = Level(word)
         else:
-            options = [c.value for c in Category] + [d.value for d in Difficulty] + list(TOPICS)
+            options = [*(c.value for c in Category), *(d.value for d in Difficulty),
+                       *TOPICS, *(r.value for r in Role), *(v.value for v in Level)]
             raise CommandError(
-                f"`{raw[:40]}` is not a category, topic or difficulty.{_closest(word, options)} "
+                f"`{raw[:40]}` is not a category, topic, role, level or difficulty."
+                f"{_closest(word, options)} "
                 f"Categories: {', '.join(c.value for c in Category)}; "
+                f"roles: {', '.join(r.value for r in Role)}; levels: junior, mid, senior; "
                 f"difficulties: easy, medium, hard.", "ask")
-    return Ask("ask", category, topic, difficulty)
+    return Ask("ask", category, topic, difficulty, role, level)
 
 
 def _parse_leaderboard(args: list[str]) -> Leaderboard:

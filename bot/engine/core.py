@@ -24,7 +24,7 @@ from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_s
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Grade, Grader
 from bot.grading.base import GradingFailed
-from bot.grading.code import code_grade
+from bot.grading.code import code_grade, prose_of
 from bot.grading.language import OTHER_LANGUAGE, other_language
 from bot.ops import metrics
 from bot.render import Reply, Visibility, clean_text
@@ -264,7 +264,8 @@ class QuizEngine:
         except Unavailable as unavailable:
             log.error("code runs unavailable: %s", unavailable)
             return [cards.info(self._code_disabled())]
-        return code_grade(report)
+        prose = prose_of(text, code)
+        return code_grade(report, None if prose is None else self.grader.grade(question, prose))
 
     def _record(self, event: Answer, post_id: int, question: Question, text: str,
                 grade: Grade) -> list[Reply]:
@@ -380,7 +381,9 @@ class QuizEngine:
             pool = [q for q in eligible_questions(
                 self.bank, {parsed.category.value: 1} if parsed.category else {},
                 parsed.difficulty.value if parsed.difficulty else None, self._excluded())
-                if parsed.topic is None or q.topic == parsed.topic]
+                if (parsed.topic is None or q.topic == parsed.topic)
+                and (parsed.role is None or parsed.role in q.roles)
+                and (parsed.level is None or q.level == parsed.level)]
             if not pool:
                 return [cards.info("No question matches that yet. Try fewer filters, "
                                    "for example `/mlquiz ask concept`.")]

@@ -31,6 +31,8 @@ class Grade:
     feedback: str
     notes: tuple[str, ...] = ()  # guard messages and structure advice, most important first
     parts: tuple[tuple[str, bool], ...] = ()  # the category's parts and whether each is present
+    errors: tuple[str, ...] = ()  # the wrong claims named, in the member's words
+    red_flags: tuple[str, ...] = ()  # the red flags heard
 
     @property
     def band(self) -> Band:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 ARTIFACT = Path(__file__).with_name("calibration.json")
 TOP = 5.0  # the human scale is 0..5
 FIT_CLIP = (-2.0, 10.0)
+SHORT = 0.15  # length ratios below this all read as short: no dip between one sentence and two
 GUARDS = ("restates", "keywords", "hedging", "rambling")
 CATEGORIES = (Category.CONCEPT, Category.SCENARIO, Category.PROJECT, Category.BEHAVIORAL)
 
@@ -68,7 +69,7 @@ def features(question: Question, facts: Features, coverage: float, rule: float
         float(choice is not None and chosen == choice.expected),
         float(choice is not None and chosen is not None and chosen != choice.expected),
         float(choice is not None and chosen is None and facts.hedged),
-        math.log(facts.length_ratio + 0.05),
+        math.log(max(facts.length_ratio, SHORT) + 0.05),
         *(float(question.category is c) for c in CATEGORIES),
         rule,
     ]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.bank.model import Choice, Question
-from bot.grading.text import split_sentences
+from bot.grading.sentences import split_sentences
 
 # Words that, just before an option, mean the speaker is turning it down.
 _NEGATORS = ("not", "n't", "never", "no", "without", "instead of", "rather than", "over",

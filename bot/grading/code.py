@@ -1,18 +1,39 @@
-"""A coding answer's grade: the share of hidden tests passed (solid only when all pass)."""
+"""A coding answer's grade: the hidden tests, and what the prose around the code says.
+
+Interviewers want working code and to hear the candidate explain it: complexity, the edge
+cases handled, how it was tested, an alternative. The tests are four fifths of the score; the
+rest is the prose graded against the question's key points. Code that fails a test is never
+solid, however well it is explained.
+"""
 
 from __future__ import annotations
 
+import re
+
 from bot.grading.base import Grade
+from bot.grading.sentences import split_sentences
 from bot.sandbox.check import CheckReport
 
 BELOW_SOLID = 0.7  # the top of "partial": solid starts at 0.75
+TESTS = 0.8  # the tests' share of the score; the explanation earns the rest
 
 
-def code_grade(report: CheckReport) -> Grade:
-    """Passed tests are 'covered', failed ones 'missed' with what was expected and came back."""
+def prose_of(answer: str, code: str) -> str | None:
+    """What an answer says around its code (None when it is only code)."""
+    prose = re.sub(r"```.*?```", " ", answer, flags=re.DOTALL).replace(code, " ")
+    return prose if split_sentences(prose) else None
+
+
+def code_grade(report: CheckReport, discussion: Grade | None = None) -> Grade:
+    """Passed tests are 'covered', failed ones 'missed' with what was expected and came back.
+
+    `discussion` is the answer's prose graded against the key points, when it has any.
+    """
     covered = tuple(o.name for o in report.outcomes if o.passed)
     missed = tuple(f"{o.name}: {o.detail}" for o in report.outcomes if not o.passed)
-    score = report.passed / report.total if report.total else 0.0
+    tests = report.passed / report.total if report.total else 0.0
+    explained = discussion.score if discussion is not None else 0.0
+    score = TESTS * tests + (1 - TESTS) * explained
     if not report.all_passed:
         # An interviewer does not call code that fails a case solid, however many pass.
         score = min(score, BELOW_SOLID)
@@ -22,8 +43,16 @@ def code_grade(report: CheckReport) -> Grade:
     if report.run.stderr.strip() and not report.all_passed:
         last = report.run.stderr.strip().splitlines()[-1]
         notes.append(f"Your program's last error line: {last[:300]}")
+    if discussion is not None:
+        notes += discussion.errors
     summary = f"{report.passed} of {report.total} hidden tests passed"
-    if report.all_passed:
-        summary += ". Now say how you would test it and what its complexity is."
-    return Grade(score=score, covered=covered, missed=missed, feedback=summary,
-                 notes=tuple(notes))
+    to_add = discussion.missed if discussion is not None else ()
+    if discussion is None or not discussion.covered:
+        notes.append("Say in a few sentences how it works, its complexity, the edge cases it "
+                     "handles and how you tested it: that is a fifth of the grade.")
+    elif to_add:
+        notes.append("To strengthen your explanation, add: " + "; ".join(to_add[:2])
+                     + ("…" if len(to_add) > 2 else ""))
+    summary += f". {notes[-1]}" if notes else "."
+    return Grade(score=round(score, 3), covered=covered, missed=missed, feedback=summary,
+                 notes=tuple(notes), errors=discussion.errors if discussion else ())

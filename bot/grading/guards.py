@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from bot.grading.text import split_sentences, stems
+from bot.grading.sentences import split_sentences, stems
 
 _WORDS = re.compile(r"[A-Za-z0-9']+")
 _FUNCTION_WORDS = ENGLISH_STOP_WORDS

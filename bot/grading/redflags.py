@@ -70,10 +70,16 @@ def red_flags(question: Question, answer: str) -> tuple[RedFlag, ...]:
     return tuple(flag for flag in FLAGS if flag.pattern.search(answer))
 
 
-def with_red_flags(question: Question, answer: str, grade: Grade) -> Grade:
-    """The grade capped below partial and the flags named first, when the answer raises any."""
+def with_red_flags(question: Question, answer: str, grade: Grade,
+                   specific: tuple[str, ...] = ()) -> Grade:
+    """The grade capped below partial and the flags named first, when the answer raises any.
+
+    `specific` are the question's own red flags the answer states (found by the matcher).
+    """
     flags = red_flags(question, answer)
-    if not flags:
+    if not flags and not specific:
         return grade
-    named = tuple(f"Red flag: {flag.name}. {flag.advice}" for flag in flags)
-    return replace(grade, score=min(grade.score, CAP), notes=named + grade.notes)
+    named = tuple(f"Red flag: {flag.name}. {flag.advice}" for flag in flags) + tuple(
+        f"Red flag: an interviewer hears “{said}” as a warning sign." for said in specific)
+    return replace(grade, score=min(grade.score, CAP), notes=named + grade.notes,
+                   red_flags=tuple(flag.name for flag in flags) + specific)

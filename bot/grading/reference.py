@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from bot.bank import Category, Difficulty, KeyPoint, Question
-from bot.grading.text import split_sentences
+from bot.grading.sentences import split_sentences
 
 
 def question_from_reference(prompt: str, reference: str) -> Question:

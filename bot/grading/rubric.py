@@ -22,16 +22,15 @@ from bot.bank import Category, Question
 from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
 from bot.grading.choice import commitment, option_name
+from bot.grading.claims import Error
 from bot.grading.fit import QuestionFit
 from bot.grading.redflags import with_red_flags
+from bot.grading.sentences import stems
 from bot.grading.structure import ADVICE, PRESENT, Structure, StructureModel
-from bot.grading.swap import contrasted
 from bot.grading.text import (
     KeyPointMatcher,
     coverage_from,
     coverage_grade,
-    stated_misconceptions,
-    stems,
 )
 
 STORIES = (Category.PROJECT, Category.BEHAVIORAL)
@@ -58,12 +57,17 @@ class Weights:
     # question about disagreeing on a model) stays in the bottom band.
     relevance_floor: float = 0.15  # topic relevance below which structure earns nothing
     relevance_full: float = 0.20  # topic relevance at which structure counts fully
+    off_topic_cap: float = 0.1  # no key point and not about the question (the rubric's 0)
     # Only with the optional embeddings (bot/grading/semantic.py): the score is scaled by how
     # close the answer's meaning is to the model answer, from 0 at the floor to 1 at full.
     # Chosen on the training questions (a grid with the other weights fixed).
     semantic_floor: float = 0.2
     semantic_full: float = 0.45
-    misconception_penalty: float = 0.2  # subtracted when an answer states one
+    misconception_penalty: float = 0.2  # subtracted when an answer makes a wrong claim
+    # Not tuned: a wrong claim is what an interviewer remembers. One keeps the answer below
+    # partial, as a red flag does; two or more leave it at the rubric's "little of value".
+    error_cap: float = 0.35
+    errors_cap: float = 0.2
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
     no_choice_cap: float = 0.6
@@ -75,7 +79,7 @@ class Features:
 
     sims: list[float]
     wrong: list[float]
-    misconceptions: tuple[str, ...]  # what `wrong` measures: listed, and inverted key points
+    misconceptions: tuple[str, ...]  # what `wrong` measures
     relevance: float
     structure: Structure | None
     guards: list[guards.Guard]
@@ -84,6 +88,8 @@ class Features:
     fit: float | None  # about this question rather than the others (z); None in a tiny bank
     length_ratio: float  # answer words / model answer words
     semantic: float | None = None  # embedding relevance, when the optional package is installed
+    errors: tuple[Error, ...] = ()  # wrong claims (bot/grading/claims.py)
+    red_flags: tuple[str, ...] = ()  # the question's own red flags the answer states
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,13 @@ class RubricGrader:
                         said.chosen if said else None, bool(said and said.hedged),
                         self.fit.z(question, answer),
                         guards.length_ratio(answer, question.model_answer),
-                        self.relevance(question, answer) if self.relevance else None)
+                        self.relevance(question, answer) if self.relevance else None,
+                        matched.errors, matched.red_flags)
 
     def grade(self, question: Question, answer: str) -> Grade:
-        return with_red_flags(question, answer,
-                              self.grade_features(question, self.features(question, answer)))
+        facts = self.features(question, answer)
+        return with_red_flags(question, answer, self.grade_features(question, facts),
+                              facts.red_flags)
 
     def scored(self, question: Question, facts: Features) -> Scored:
         """Everything the rules decide about an answer: coverage, score, notes and cap."""
@@ -149,7 +157,8 @@ class RubricGrader:
         w = self.weights
         rules = self.scored(question, facts)
         coverage, notes, score = rules.coverage, rules.notes, rules.rule
-        if self.calibration is not None and facts.fit is not None:
+        if self.calibration is not None and facts.fit is not None \
+                and question.category is not Category.CODING:  # prose around code: rules
             predicted = self.calibration.predict(
                 calibration.features(question, facts, coverage, score))
             score = float(calibration.served(np.array(predicted), np.array(score),
@@ -169,13 +178,16 @@ class RubricGrader:
             if on_question < 0.5 and coverage >= 0.05:
                 notes.append("Much of this seems to be about something else. Make sure the "
                              "answer is about what this question asks.")
+        if not self._on_topic(facts) and facts.relevance < w.relevance_floor:
+            score = min(score, w.off_topic_cap)  # about something else: nothing to credit
         if coverage < 0.05 and not notes:
             notes.append(
                 "You are on the right topic, but no key point is stated yet. Say plainly what "
                 "happened or what the idea is, and why it matters." if self._on_topic(facts)
                 else "This does not seem to address the question. Re-read it and answer what "
                 "it asks.")
-        return coverage_grade(question, score, rules.credit, tuple(notes), parts)
+        return coverage_grade(question, score, rules.credit, tuple(notes), parts,
+                              tuple(error.message() for error in facts.errors))
 
     def rule_score(self, question: Question, facts: Features, coverage: float
                    ) -> tuple[float, list[str]]:
@@ -204,16 +216,9 @@ class RubricGrader:
         for guard in facts.guards:
             score = min(score, guard.cap)
             notes.append(guard.message)
-        stated = stated_misconceptions(facts.misconceptions, facts.wrong)
-        if stated:
-            score -= w.misconception_penalty
-            pair = contrasted(question)
-            if stated[0] in question.misconceptions or pair is None:
-                notes.insert(0, f"Careful, this is a common mistake: “{stated[0]}” Check it "
-                                "against the model answer at reveal.")
-            else:
-                notes.insert(0, f"Check which is which: you seem to say “{stated[0]}”, which "
-                                f"has {pair[0]} and {pair[1]} the wrong way round.")
+        if facts.errors:
+            score = min(score - w.misconception_penalty, self._error_cap(facts))
+            notes[:0] = [error.message() for error in facts.errors]
         cap, note = self._choice(question, facts)
         score = min(score, cap)
         if note:
@@ -225,8 +230,14 @@ class RubricGrader:
         return facts.fit is not None and facts.fit >= self.weights.fit_full
 
     def cap(self, question: Question, facts: Features) -> float:
-        """The lowest cap of every guard and of the choice rule (1 when none applies)."""
-        return min([g.cap for g in facts.guards] + [self._choice(question, facts)[0]])
+        """The lowest cap of the guards, the wrong claims and the choice rule (1 if none)."""
+        return min([g.cap for g in facts.guards]
+                   + [self._choice(question, facts)[0], self._error_cap(facts)])
+
+    def _error_cap(self, facts: Features) -> float:
+        w = self.weights
+        return 1.0 if not facts.errors else w.error_cap if len(facts.errors) == 1 \
+            else w.errors_cap
 
     def _choice(self, question: Question, facts: Features) -> tuple[float, str]:
         choice = question.choice

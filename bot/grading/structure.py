@@ -19,7 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from bot.bank import Category, Question
-from bot.grading.text import MAX_SENTENCES, split_sentences
+from bot.grading.sentences import split_sentences
+from bot.grading.text import MAX_SENTENCES
 
 PARTS: dict[Category, tuple[str, ...]] = {
     Category.CONCEPT: ("definition", "example", "use", "limitation"),

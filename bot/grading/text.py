@@ -7,40 +7,26 @@ adjacent ones) actually states it. Sentences that mostly restate the question ar
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.bank.model import Question
 from bot.grading.base import Grade
+from bot.grading.claims import ClaimChecker, Error
 from bot.grading.lru import Lru
-from bot.grading.swap import inverted_points
+from bot.grading.sentences import negated, split_sentences, stems
 
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
 MAX_SENTENCES = 40
 SHORT_PHRASE = 4  # content words
-MISCONCEPTION = 0.45  # similarity at which a sentence states a misconception
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(ENGLISH_STOP_WORDS)
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+\s*(?:[-*•]|\d+[.)])?\s*")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of an answer, without fenced code."""
-    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    parts = [p.strip(" -*•\t") for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if len(p) >= 3]
 
-
-def stems(text: str) -> frozenset[str]:
-    """Content words cut to five letters, so `overfits` and `overfitting` meet."""
-    return frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP)
 
 
 def overlap_factor(phrase: frozenset[str], sentence: frozenset[str]) -> float:
@@ -55,20 +41,14 @@ def overlap_factor(phrase: frozenset[str], sentence: frozenset[str]) -> float:
     return min(1.0, len(phrase & sentence) / need) if need else 0.0
 
 
-_NEGATION = re.compile(r"\b(not|no|never|n't|cannot|without|neither|nor)\b|n't\b")
-
-
-def negated(text: str) -> bool:
-    return _NEGATION.search(text.lower()) is not None
 
 
 @dataclass(frozen=True)
 class _Prepared:
     """A question's fitted vectoriser and its targets.
 
-    Targets are all phrasings of every key point, then the prompt, then the misconceptions
-    (the question's own, then its key points inverted if it compares two things), as rows of
-    one normalised sparse matrix.
+    Targets are all phrasings of every key point, then the prompt, then the question's
+    misconceptions, as rows of one normalised sparse matrix.
     """
 
     vectorizers: tuple[TfidfVectorizer, TfidfVectorizer]  # words, characters
@@ -101,7 +81,9 @@ class Match:
     sims: list[float]  # best similarity of each key point
     wrong: list[float]  # best similarity of each misconception (affirmed, closer than any point)
     relevance: float  # the answer's words against everything the question is about
-    misconceptions: tuple[str, ...]  # the statements `wrong` measures, listed and inverted
+    misconceptions: tuple[str, ...]  # the statements `wrong` measures
+    errors: tuple[Error, ...] = ()  # wrong claims, in the answer's words, most certain first
+    red_flags: tuple[str, ...] = ()  # the question's own red flags the answer states
 
 
 class KeyPointMatcher:
@@ -112,13 +94,14 @@ class KeyPointMatcher:
 
     def __init__(self, capacity: int = 1024) -> None:
         self._cache: Lru[str, _Prepared] = Lru(capacity)
+        self.claims = ClaimChecker(capacity)
 
     def _prepare(self, question: Question) -> _Prepared:
         prepared = self._cache.get(question.id)
         if prepared is not None:
             return prepared
         phrasings = [[p.text, *p.phrasings] for p in question.key_points]
-        wrong = [*question.misconceptions, *inverted_points(question)]
+        wrong = list(question.misconceptions)
         targets = [text for group in phrasings for text in group] + [question.prompt] + wrong
         vectorizers = _vectorizers(targets + split_sentences(question.model_answer))
         groups, start = [], 0
@@ -128,19 +111,20 @@ class KeyPointMatcher:
         prepared = _Prepared(
             vectorizers, normalize(_raw(vectorizers, targets)), groups,
             [[stems(t) for t in group] for group in phrasings], start,
-            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong], tuple(wrong),
+            range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
+            question.misconceptions,
             normalize(vectorizers[0].transform([" ".join(
                 [question.prompt, question.model_answer, *targets])])).tocsr())
         self._cache.put(question.id, prepared)
         return prepared
 
     def match(self, question: Question, answer: str) -> Match:
-        """Best similarity of each key point, and of each misconception, in the answer.
+        """Best similarity of each key point and misconception, and the answer's wrong claims.
 
-        A misconception only counts in a sentence that affirms it as the question's file
-        states it ("bagging does not reduce bias" does not state "bagging reduces bias") and
-        that is closer to it than to every phrasing of every key point. A sentence that states
-        one (similarity MISCONCEPTION or more) earns no key point.
+        The misconception similarity (a calibration signal) counts only sentences that affirm
+        it as the file states it and are closer to it than to every key point. Wrong claims
+        and red flags come clause by clause from bot/grading/claims.py; a sentence that makes
+        one earns no key point.
         """
         prepared = self._prepare(question)
         # An interviewer stops listening too: past this many sentences nothing more is read
@@ -162,29 +146,42 @@ class KeyPointMatcher:
         cosines = np.asarray((prepared.targets @ matrix.T).toarray(), dtype=np.float64)
         cosines[:, cosines[prepared.prompt_row] >= RESTATES_QUESTION] = 0.0
         unit_stems = [stems(u) for u in units]
+        # A point about one side earns nothing in a sentence that speaks only of the other:
+        # "bagging trains models one after another" is not the point about boosting.
+        row_sides = self.claims.row_sides(question)
+        if any(row_sides):
+            unit_sides = [self.claims.side(question, u) for u in units]
+            for row, side in enumerate(row_sides):
+                if side is not None:
+                    cosines[row, [us is not None and us != side for us in unit_sides]] = 0.0
         for rows, group in zip(prepared.groups, prepared.group_stems, strict=True):
             for k, phrase in enumerate(group):
                 if len(phrase) <= SHORT_PHRASE:  # longer statements are left to the cosine
                     cosines[rows.start + k] *= [overlap_factor(phrase, u) for u in unit_stems]
-        wrong = []
+        similarity: list[float] = []
         points = slice(0, prepared.prompt_row)
         right = cosines[points, :len(sentences)].max(axis=0)
-        stating: set[int] = set()
         for row, statement, wrong_stems in zip(prepared.wrong, prepared.misconceptions,
                                                prepared.wrong_stems, strict=True):
             polarity = negated(statement)
-            scores = {i: float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
-                      for i, sentence in enumerate(sentences)
-                      if negated(sentence) == polarity and cosines[row, i] > right[i]}
-            wrong.append(max(scores.values(), default=0.0))
-            stating |= {i for i, score in scores.items() if score >= MISCONCEPTION}
-        # A sentence that states a misconception earns no key point, alone or in a pair:
+            similarity.append(max(
+                (float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
+                 for i, sentence in enumerate(sentences)
+                 if negated(sentence) == polarity and cosines[row, i] > right[i]
+                 and not self.claims.other_subject(question, sentence, statement)),
+                default=0.0))
+        # Wrong claims and red flags are found clause by clause (bot/grading/claims.py).
+        claimed = self.claims.errors(question, sentences)
+        errors = tuple(e for _, e in claimed if e.red_flag is None)
+        flags = tuple(dict.fromkeys(e.red_flag for _, e in claimed if e.red_flag is not None))
+        stating = {i for i, _ in claimed}
+        # A sentence that makes a wrong claim earns no key point, alone or in a pair:
         # "UDP guarantees ordered delivery" must not count towards the point about TCP.
         n = len(sentences)
         for i in stating:
             cosines[points, [i, *([n + i] if i < n - 1 else []), *([n + i - 1] if i else [])]] = 0
         best = [float(cosines[rows.start:rows.stop].max()) for rows in prepared.groups]
-        return Match(best, wrong, relevance, prepared.misconceptions)
+        return Match(best, similarity, relevance, prepared.misconceptions, errors, flags)
 
 
 
@@ -196,18 +193,14 @@ def coverage_from(question: Question, sims: list[float], no_credit: float, full_
     return sum(c * w for c, w in zip(credit, weights, strict=True)) / sum(weights), credit
 
 
-def stated_misconceptions(statements: tuple[str, ...], wrong: list[float]) -> list[str]:
-    return [m for m, s in zip(statements, wrong, strict=True) if s >= MISCONCEPTION]
-
-
 def coverage_grade(question: Question, score: float, credit: list[float],
-                   notes: tuple[str, ...] = (), parts: tuple[tuple[str, bool], ...] = ()
-                   ) -> Grade:
+                   notes: tuple[str, ...] = (), parts: tuple[tuple[str, bool], ...] = (),
+                   errors: tuple[str, ...] = ()) -> Grade:
     pairs = list(zip(question.key_points, credit, strict=True))
     covered = tuple(p.text for p, c in pairs if c >= COVERED)
     missed = tuple(p.text for p, c in pairs if c < COVERED)
     return Grade(round(score, 3), covered, missed,
-                 _feedback(len(covered), len(credit), missed), notes, parts)
+                 _feedback(len(covered), len(credit), missed), notes, parts, errors)
 
 
 def _feedback(covered: int, total: int, missed: tuple[str, ...]) -> str:

@@ -186,3 +186,17 @@ def test_published_ids_are_never_lost_or_reused(tmp_path: Path) -> None:
 def test_shipped_ledger_lists_every_question() -> None:
     ledger = (REPO / "questions" / "ids.txt").read_text().split()
     assert {p.stem for p in (REPO / "questions").rglob("*.yaml")} <= set(ledger)
+
+
+def test_one_file_is_linted_without_the_rest_of_the_bank(tmp_path: Path) -> None:
+    """`related` may name questions outside the file being checked."""
+    write(tmp_path, "one", GOOD.format(id="one", prompt="Explain the first thing please.")
+          + "related: [two]\n")
+    assert lint_path(tmp_path / "concept" / "one.yaml") == []
+    assert any("related.0" in str(p) for p in lint_path(tmp_path))
+
+
+def test_strict_lint_of_coding_questions_alone() -> None:
+    """Coding answers are run, not read: a bank of only coding questions needs no grader."""
+    done = mlquiz("bank", "lint", "--no-code", "--strict", str(REPO / "questions" / "coding"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr

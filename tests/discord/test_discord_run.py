@@ -49,6 +49,9 @@ async def test_sync_registers_every_subcommand_with_choices_and_autocomplete(
     assert [c["value"] for c in ask["category"]["choices"]] == [
         "concept", "coding", "scenario", "project", "behavioral"]
     assert ask["topic"]["autocomplete"] is True
+    assert [c["value"] for c in ask["role"]["choices"]] == [
+        "data-scientist", "ml-engineer", "applied-scientist", "mlops-engineer", "llm-engineer"]
+    assert [c["value"] for c in ask["level"]["choices"]] == ["junior", "mid", "senior"]
     assert {o["name"]: o for o in subcommands["schedule"]["options"]}["timezone"][
         "autocomplete"] is True
     assert "global" not in standin.commands  # a guild sync leaves global commands alone

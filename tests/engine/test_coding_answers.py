@@ -15,7 +15,8 @@ from bot.render import Reply
 from bot.sandbox import Sandbox
 from bot.sandbox.service import CodeRuns
 from bot.store.db import Database
-from bot.store.models import Post
+from bot.store.models import Answer as AnswerRow
+from bot.store.models import Post, User
 from tests.conftest import FakeClock, open_engine
 from tests.engine.helpers import ADMIN, answer, command, member, only, text_of
 from tests.sandbox.conftest import sandbox_settings
@@ -97,3 +98,24 @@ def coding_engine_question(engine: QuizEngine) -> str:
     with engine.db.transaction() as session:
         question_id = session.scalars(sa.select(Post.question_id)).one()
     return question_id
+
+
+def test_the_explanation_around_the_code_is_graded_too(
+        coding_engine: QuizEngine, bank: Bank) -> None:
+    """Tests are four fifths of a coding grade; the prose earns the rest and is told what to
+    add. Explaining well never makes failing code solid."""
+    daily_coding_post(coding_engine)
+    question = next(q for q in bank if q.id == coding_engine_question(coding_engine))
+    code = f"```python\n{question.reference_solution}```"
+    bare = text_of(answer(coding_engine, code, member("Dan")))
+    assert "how it works, its complexity, the edge cases" in bare
+    explained = code + "\n" + question.model_answer.replace("```", "")
+    rich = answer(coding_engine, explained, member("Eve"))
+    with coding_engine.db.transaction() as session:
+        scores: dict[str, float] = dict(session.execute(  # type: ignore[arg-type]
+            sa.select(User.display_name, AnswerRow.score).join(
+                User, User.id == AnswerRow.user_id)).all())
+    assert scores["Eve"] > scores["Dan"] >= 0.75, scores
+    assert "how it works, its complexity" not in text_of(rich)
+    failing = f"```python\n{question.starter}```\n" + question.model_answer.replace("```", "")
+    assert "Feedback: solid" not in text_of(answer(coding_engine, failing, member("Fay")))

@@ -37,7 +37,7 @@ def test_schedule_with_options() -> None:
     ("leaderbord", "Did you mean `leaderboard`?"),
     ("today please", "`today` takes no arguments"),
     ("answer", "Write your answer after `answer`"),
-    ("ask quantum", "`quantum` is not a category, topic or difficulty"),
+    ("ask quantum", "`quantum` is not a category, topic, role, level or difficulty"),
     ("schedule 9", "Give a local time and an IANA time zone"),
     ("schedule 24:00 UTC", "`24:00` is not a time"),
     ("schedule 09:00 Europe/Berln", "Did you mean `Europe/Berlin`"),

@@ -252,3 +252,24 @@ def test_a_post_reads_back_after_its_question_is_renamed_or_retired(
                 post = session.get(Post, post_id)
                 assert post is not None
                 post.question_id = old_id
+
+
+def test_practice_questions_filtered_by_role_and_level(engine: QuizEngine) -> None:
+    """`/mlquiz ask llm-engineer hard` draws only from questions for that role and level."""
+    from bot.bank.taxonomy import Level, Role
+
+    for word, wanted in [*((r.value, r) for r in Role), *((v.value, v) for v in Level)]:
+        replies = command(engine, f"ask {word}", member("Pat"))
+        cards = [r for r in replies if r.kind == "question"]
+        if not cards:
+            assert "No question matches" in text_of(replies)
+            continue
+        with engine.db.transaction() as session:
+            post = session.get(Post, cards[0].post_id)
+            assert post is not None
+            question = engine.bank.get(post.question_id)
+        assert question is not None
+        assert wanted in question.roles or wanted == question.level, (word, question.id)
+        if question.level is not None:
+            assert f"{question.level.value} level" in text_of(cards)
+    assert "roles: data-scientist" in text_of(command(engine, "ask datascientist", member("Pat")))

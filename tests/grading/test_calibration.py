@@ -246,8 +246,8 @@ def test_a_bank_too_small_to_compare_grades_by_the_rules_alone(bank: Bank) -> No
     assert small.grade(target, answer).score == rules.grade(target, answer).score
 
 
-KINDS = {"good", "good_alt", "partial", "weak", "wrong", "hedged", "keywords", "copy",
-         "offtopic", "rambling", "dontknow"}
+KINDS = {"good", "good_alt", "partial", "weak", "wrong", "subtly_wrong", "hedged", "keywords",
+         "copy", "offtopic", "rambling", "dontknow"}
 
 
 def test_the_calibration_set_is_what_its_rubric_describes(bank: Bank) -> None:
@@ -265,4 +265,20 @@ def test_the_calibration_set_is_what_its_rubric_describes(bank: Bank) -> None:
     for item in other:
         per_question.setdefault(item.question.prompt, set()).add(item.kind)
     assert len(per_question) >= 10
-    assert all(kinds == KINDS - {"dontknow"} for kinds in per_question.values())
+    assert all(kinds == KINDS - {"dontknow", "subtly_wrong"} for kinds in per_question.values())
+    # Every ML question has a subtly wrong answer: mostly right, one serious error.
+    assert {item.question.id for item in items if item.kind == "subtly_wrong"} == set(splits)
+
+
+def test_no_wrong_answer_people_wrote_is_graded_solid(bank: Bank, grader: RubricGrader) -> None:
+    """Confidently wrong and subtly wrong answers, on every question of the calibration set:
+    none is called solid, and on average they sit below the honest partial answers."""
+    items = [i for i in calibration_bench.load_items(bank)
+             if i.kind in ("wrong", "subtly_wrong", "partial")]
+    scores = {id(i): grader.grade(i.question, i.text).score for i in items}
+    solid = [(i.question.id, i.kind, scores[id(i)]) for i in items
+             if i.kind != "partial" and Band.of(scores[id(i)]) is Band.SOLID]
+    assert solid == []
+    mean = {kind: float(np.mean([scores[id(i)] for i in items if i.kind == kind]))
+            for kind in ("wrong", "subtly_wrong", "partial")}
+    assert mean["wrong"] < mean["subtly_wrong"] < mean["partial"], mean

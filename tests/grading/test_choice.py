@@ -47,7 +47,7 @@ def test_wrong_choice_in_the_right_words_scores_low(bank: Bank) -> None:
                                    "cases; recall matters less.")
     hedge = grader.grade(question, "Precision and recall both matter; a missed case is bad and "
                                    "false alarms are bad too, so it depends.")
-    assert right.score > 0.6
+    assert right.score > 0.5 and right.score > wrong.score + 0.3
     assert wrong.score <= 0.2 and "stronger choice is recall" in wrong.notes[0]
     assert hedge.score <= 0.5 and "pick one" in hedge.notes[0]
 

@@ -97,13 +97,14 @@ def test_feedback_explains_each_guard(bank: Bank, rubric: RubricGrader) -> None:
 def test_stating_a_known_misconception_costs_points(bank: Bank, rubric: RubricGrader) -> None:
     question = bank.get("l1-or-l2-for-sparse-model")
     assert question is not None and question.misconceptions
-    wrong = ("I would use L1. L1 regularization keeps every feature and spreads the weight "
-             "evenly across them, which makes the model easy to read.")
+    wrong = ("I would use L1. The lasso handles a group of correlated features gracefully by "
+             "spreading the weight evenly over all of them, which makes the model easy to read.")
     grade = rubric.grade(question, wrong)
-    assert any("common mistake" in note for note in grade.notes)
+    assert any("common mistake" in note for note in grade.notes), grade.notes
     # denying the misconception is not stating it
-    right = ("I would pick L1, the lasso: it does not spread the weight evenly, it sets most "
-             "coefficients exactly to zero, which selects features and keeps the model readable.")
+    right = ("I would pick L1, the lasso: it does not spread the weight evenly over correlated "
+             "features, it sets most coefficients exactly to zero, which selects features and "
+             "keeps the model readable.")
     right_grade = rubric.grade(question, right)
     assert not any("common mistake" in note for note in right_grade.notes)
     assert right_grade.score >= grade.score + 0.2

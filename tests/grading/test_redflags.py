@@ -65,12 +65,12 @@ def test_concept_answers_and_owned_mistakes_raise_no_flag(bank: Bank) -> None:
     assert red_flags(concept, "I would not change anything about the model.") == ()
 
 
-def test_no_answer_people_scored_and_no_model_answer_raises_a_red_flag(bank: Bank) -> None:
+def test_no_answer_people_scored_well_and_no_model_answer_raises_a_red_flag(bank: Bank) -> None:
     flagged = [q.id for q in bank if red_flags(q, q.model_answer)]
     for path in (REPO / "tests" / "data" / "calibration").glob("*.yaml"):
         data = yaml.safe_load(path.read_text())
         story = bank.get(data["question_id"])
         assert story is not None
         flagged += [f"{story.id}:{a['kind']}" for a in data["answers"]
-                    if red_flags(story, a["text"])]
+                    if a["score"] >= 3 and red_flags(story, a["text"])]
     assert flagged == []

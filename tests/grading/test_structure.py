@@ -12,7 +12,8 @@ STORY = (
     "new one. I owned the modelling and had to decide with the sales lead which customers to "
     "target. I ran a backtest on three months of data and proposed a simpler model with clear "
     "reason codes, and I met the sales lead weekly to agree on the threshold. As a result, "
-    "churn among contacted customers fell by 6 percent in the next quarter. Looking back, I "
+    "churn among contacted customers was 17 percent against 21 percent in a randomised "
+    "holdout over the next quarter. Looking back, I "
     "learned to agree on the success metric before building anything, and next time I would "
     "involve the sales team from day one.")
 

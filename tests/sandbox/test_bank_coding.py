@@ -1,4 +1,6 @@
-"""Every coding question in the bank: its reference passes its hidden tests, its starter fails.
+"""Every coding question in the bank: its reference passes its hidden tests, its starter fails,
+and of its test answers the thin one passes while both wrong ones fail (the tests catch the bugs
+candidates make).
 
 The same check `mlquiz bank lint` runs, through the real sandbox with the bot's default limits.
 """
@@ -11,6 +13,7 @@ import pytest
 
 from bot.bank import Bank, Category, load_bank
 from bot.sandbox import Sandbox
+from bot.sandbox.chat import extract_code
 from bot.sandbox.check import Checker
 from tests.conftest import REPO
 from tests.sandbox.conftest import sandbox_settings
@@ -39,3 +42,12 @@ def test_reference_passes_and_starter_fails(bank: Bank, checker: Checker,
     assert reference.all_passed, [(o.name, o.detail) for o in reference.outcomes if not o.passed]
     assert checker.check(question, question.reference_solution or "").all_passed
     assert not checker.check(question, question.starter or "").all_passed
+    answers = question.test_answers
+    if answers is not None:
+        def passes(answer: str) -> bool:
+            source = extract_code(answer, question.function_name)
+            assert source is not None, f"no code block in a test answer of {question_id}"
+            return checker.check(question, source).all_passed
+        assert passes(answers.thin), "the thin answer's code must pass"
+        assert not passes(answers.wrong), "the hidden tests miss the wrong answer's bug"
+        assert not passes(answers.subtly_wrong), "the hidden tests miss the subtle bug"

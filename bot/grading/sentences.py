@@ -1,0 +1,34 @@
+"""Sentences, content words and negation: the small text tools every grading rule shares."""
+
+from __future__ import annotations
+
+import re
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+# A sentence ends at its punctuation, at a blank line, or where a list item starts; a single
+# line break inside a sentence (text wrapped by an editor) does not end it.
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])(?<!e\.g\.)(?<!i\.e\.)(?<!\bvs\.)\s+"
+                           r"|\n\s*\n\s*(?:(?:[-*•]|\d+[.)])\s+)?"
+                           r"|\n\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of an answer, without fenced code."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    parts = [p.strip().strip("-*•").strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if len(p) >= 3]
+
+
+def stems(text: str) -> frozenset[str]:
+    """Content words cut to five letters, so `overfits` and `overfitting` meet."""
+    return frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+_NEGATION = re.compile(r"\b(not|no|never|n't|cannot|without|neither|nor)\b|n't\b")
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(text.lower()) is not None

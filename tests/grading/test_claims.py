@@ -1,0 +1,93 @@
+"""Wrong claims lose and are named: a listed misconception, a point given to the wrong side,
+a point denied. One mechanism (bot/grading/claims.py); a correct contrast is never an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.bank import Bank, Question
+from bot.grading.base import Band
+from bot.grading.rubric import RubricGrader
+from tests.conftest import REPO
+
+
+def question(bank: Bank, question_id: str) -> Question:
+    found = bank.get(question_id)
+    assert found is not None
+    return found
+
+
+def test_a_point_given_to_the_wrong_side_is_named_and_earns_nothing(
+        bank: Bank, grader: RubricGrader) -> None:
+    l1_or_l2 = question(bank, "l1-or-l2-for-sparse-model")
+    grade = grader.grade(l1_or_l2, "Definitely L2 (ridge). Ridge drives the irrelevant "
+                                   "coefficients exactly to zero, so you get a sparse model "
+                                   "with only the features that matter.")
+    assert any("Ridge drives the irrelevant coefficients" in e and "true of L1, not L2" in e
+               for e in grade.errors), grade.errors
+    assert grade.band is Band.MISSING
+    assert l1_or_l2.key_points[0].text not in grade.covered
+
+
+@pytest.mark.parametrize("swapped", [
+    "Boosting trains many models independently on bootstrap samples and averages them, which "
+    "mainly reduces variance.",
+    "Bagging trains models one after another, each fitting the errors of the ones before, "
+    "which mainly reduces bias.",
+])
+def test_bagging_and_boosting_the_wrong_way_round(bank: Bank, grader: RubricGrader,
+                                                  swapped: str) -> None:
+    grade = grader.grade(question(bank, "bagging-vs-boosting"), swapped)
+    assert len(grade.errors) == 1 and "true of" in grade.errors[0], grade.errors
+    assert grade.notes[0] == grade.errors[0]
+    assert not grade.covered
+
+
+def test_a_denied_point_is_named_with_what_is_true(bank: Bank, grader: RubricGrader) -> None:
+    l1_vs_l2 = question(bank, "l1-vs-l2-regularization")
+    grade = grader.grade(l1_vs_l2, "L1 regularization does not push any weights to exactly "
+                                   "zero, so it never performs feature selection.")
+    assert any("the opposite is true" in e for e in grade.errors), grade.errors
+    assert grade.band is Band.MISSING
+
+
+def test_a_correct_contrast_is_not_an_error(bank: Bank, grader: RubricGrader) -> None:
+    grade = grader.grade(question(bank, "l1-vs-l2-regularization"),
+                         "L1 (lasso) pushes many weights to exactly zero, while L2 (ridge) "
+                         "shrinks them all but does not make them exactly zero. Unlike ridge, "
+                         "lasso therefore selects features.")
+    assert not grade.errors, grade.errors
+
+
+def test_errors_cap_the_grade_below_the_honest_thin_answer(bank: Bank,
+                                                           grader: RubricGrader) -> None:
+    """A fluent answer that covers much but makes a wrong claim is not solid."""
+    l1_vs_l2 = question(bank, "l1-vs-l2-regularization")
+    answers = l1_vs_l2.test_answers
+    assert answers is not None
+    thin = grader.grade(l1_vs_l2, answers.thin)
+    for text in (answers.wrong, answers.subtly_wrong):
+        grade = grader.grade(l1_vs_l2, text)
+        assert grade.score < thin.score and grade.band is not Band.SOLID, grade
+        assert grade.errors, grade
+
+
+def calibration_answers(kinds: set[str]) -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(Path(REPO / "tests" / "data" / "calibration").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        found += [(data["question_id"], a["text"]) for a in data["answers"]
+                  if a["kind"] in kinds]
+    return found
+
+
+def test_strong_answers_people_wrote_make_no_wrong_claim(bank: Bank,
+                                                         grader: RubricGrader) -> None:
+    """Answers scored 4-5 by people, in words we did not choose for the key points."""
+    wrongly = [(qid, grader.grade(question(bank, qid), text).errors)
+               for qid, text in calibration_answers({"good", "good_alt"})]
+    flagged = [(qid, errors) for qid, errors in wrongly if errors]
+    assert len(flagged) <= len(wrongly) // 40, flagged
