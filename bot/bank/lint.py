@@ -70,7 +70,8 @@ def lint_path(root: Path, code: tuple[Callable[[Question], tuple[bool, str]],
     questions, problems, files = load_questions(root)
     if not questions and not problems:
         problems.append(BankProblem(str(root), "(path)", "no question files found"))
-    problems += lint_questions(questions, files, whole_bank=root.is_dir())
+    whole_bank = root.is_dir() and any((root / c.value).is_dir() for c in Category)
+    problems += lint_questions(questions, files, whole_bank=whole_bank)
     if root.is_dir() and (root / ID_LEDGER).is_file():
         problems += ledger_problems(root / ID_LEDGER, questions, files)
     if code is not None:

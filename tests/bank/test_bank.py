@@ -200,3 +200,11 @@ def test_strict_lint_of_coding_questions_alone() -> None:
     """Coding answers are run, not read: a bank of only coding questions needs no grader."""
     done = mlquiz("bank", "lint", "--no-code", "--strict", str(REPO / "questions" / "coding"))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+
+
+def test_shipped_bank_passes_the_strict_gates() -> None:
+    """Every shipped question is finished, its model answer states every key point and grades
+    solid, and its wrong test answers grade below its thin one and never solid. (The coding
+    questions' code gates run in tests/sandbox/test_bank_coding.py.)"""
+    done = mlquiz("bank", "lint", "--no-code", "--strict")
+    assert done.returncode == 0, done.stdout

@@ -28,7 +28,7 @@ def test_off_topic_and_restated_question_score_low(bank: Bank, grader: RubricGra
             continue
         off_topic = grader.grade(question, "I had pasta for lunch and then went for a walk.")
         copied = grader.grade(question, question.prompt)
-        assert off_topic.score <= 0.15, question.id
+        assert off_topic.score <= 0.25, question.id  # the rubric's 0-1 of 5
         assert off_topic.band is Band.MISSING
         assert copied.band is Band.MISSING, question.id
 
