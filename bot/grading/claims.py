@@ -237,16 +237,33 @@ class ClaimChecker:
         return named.pop() if len(named) == 1 else None
 
     def errors(self, question: Question, sentences: list[str]) -> list[tuple[int, Error]]:
-        """Each sentence's first clause that gives a point to the wrong side or denies it."""
+        """Each sentence's first clause that makes a wrong claim.
+
+        A point given to the wrong side, a point denied, or a listed misconception or red flag.
+        """
         prepared = self._prepare(question)
+        units = [(index, clause) for index, sentence in enumerate(sentences)
+                 for clause in clauses(sentence)]
+        if not units:
+            return []
+        texts = [clause for _, clause in units]
+        # One transform per vectoriser for the whole answer, not one per clause.
+        masked = normalize(prepared.vectorizer.transform(
+            [self._mask(t, prepared.pattern) for t in texts])).toarray() \
+            if prepared.vectorizer is not None else None
+        listed = prepared.listed.vectors(texts) if prepared.listed is not None else None
         found: list[tuple[int, Error]] = []
-        for index, sentence in enumerate(sentences):
-            for clause in clauses(sentence):
-                error = self._clause_error(question, prepared, clause) \
-                    or self._listed_error(prepared, clause)
-                if error is not None:
-                    found.append((index, error))
-                    break
+        done: set[int] = set()
+        for row, (index, clause) in enumerate(units):
+            if index in done:
+                continue
+            error = (self._clause_error(question, prepared, clause, masked[row])
+                     if masked is not None else None) \
+                or (self._listed_error(prepared, clause, listed[row])
+                    if listed is not None else None)
+            if error is not None:
+                found.append((index, error))
+                done.add(index)
         return found
 
     def row_sides(self, question: Question) -> list[str | None]:
@@ -269,7 +286,8 @@ class ClaimChecker:
         wrong = self._side(statement, prepared.sides, prepared.pattern)
         return said is not None and wrong is not None and said != wrong
 
-    def _listed_error(self, prepared: _Prepared, clause: str) -> Error | None:
+    def _listed_error(self, prepared: _Prepared, clause: str, vector: sparse.csr_matrix
+                      ) -> Error | None:
         """The clause states a misconception or red flag the question lists.
 
         Close to it, closer to it than to every key point by a margin, with the same negation.
@@ -277,7 +295,6 @@ class ClaimChecker:
         listed = prepared.listed
         if listed is None or len(stems(clause)) < LISTED_WORDS:
             return None
-        vector = listed.vectors([clause])
         wrong = (listed.wrong @ vector.T).toarray().ravel()
         best = int(wrong.argmax())
         right = float((listed.points @ vector.T).toarray().max(initial=0.0))
@@ -293,12 +310,10 @@ class ClaimChecker:
         return Error(quoted(clause), "that is a common mistake; the model answer at the "
                                      "reveal shows why.")
 
-    def _clause_error(self, question: Question, prepared: _Prepared, clause: str
-                      ) -> Error | None:
-        if len(stems(clause)) < MIN_CONTENT or prepared.vectorizer is None:
+    def _clause_error(self, question: Question, prepared: _Prepared, clause: str,
+                      vector: np.ndarray) -> Error | None:
+        if len(stems(clause)) < MIN_CONTENT:
             return None
-        vector = normalize(prepared.vectorizer.transform(
-            [self._mask(clause, prepared.pattern)])).toarray()[0]
         similarity = prepared.targets @ vector
         best_row = int(similarity.argmax())
         if similarity[best_row] < STATES:
