@@ -69,7 +69,7 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
         checker = Checker(Sandbox())
         reason = checker.sandbox.unavailable_reason()
         if reason is None:
-            code = (_reference_check(checker), _starter_check(checker))
+            code = (_reference_check(checker), _passes_check(checker))
         else:
             print(f"mlquiz: coding questions were not run: code runs are disabled: {reason}",
                   file=sys.stderr)
@@ -109,7 +109,7 @@ def _reference_check(checker: Checker) -> Callable[[Question], tuple[bool, str]]
     return check
 
 
-def _starter_check(checker: Checker) -> Callable[[Question, str], bool]:
+def _passes_check(checker: Checker) -> Callable[[Question, str], bool]:
     """Whether an answer (code, or prose with a code block) passes every hidden test."""
     from bot.sandbox.chat import extract_code
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.bank import Bank, load_bank
+from bot.bank import Bank, Question, load_bank
 from bot.config import Settings
 from bot.engine import Quiz, QuizEngine
 from bot.engine.timing import SettableClock
@@ -138,3 +138,10 @@ def sqlite_engine(sqlite_url: str, bank: Bank, grader: RubricGrader,
 @pytest.fixture
 def quiz(engine: QuizEngine) -> Quiz:
     return Quiz(engine)
+
+
+def question(bank: Bank, question_id: str) -> Question:
+    """A question of the bank by id; the test fails plainly when it is missing."""
+    found = bank.get(question_id)
+    assert found is not None, question_id
+    return found

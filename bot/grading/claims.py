@@ -19,6 +19,7 @@ comparison question sets against each other, with the aliases the key points giv
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +28,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.bank import Question
+from bot.grading.choice import option_name
 from bot.grading.lru import Lru
-from bot.grading.sentences import negated, split_sentences, stems
+from bot.grading.sentences import (
+    Vectorizers,
+    negated,
+    ngram_vectorizers,
+    ngram_vectors,
+    split_sentences,
+    stems,
+)
 
 STATES = 0.3  # masked similarity at which a clause states a key point
 OPPOSITE = 0.7  # masked similarity at which a clause of the other polarity contradicts a point
@@ -115,8 +124,6 @@ def quoted(text: str) -> str:
 def sides_of(question: Question) -> dict[str, tuple[str, ...]]:
     """Each side's display name and the phrases that name it (lowercase); empty if none."""
     if question.choice is not None:
-        from bot.grading.choice import option_name
-
         return {option_name(question, option): _names(option.replace("-", " "), option, *names)
                 for option, names in question.choice.options.items()}
     if question.sides:
@@ -163,7 +170,7 @@ class _Listed:
     Word and character n-grams, so a clause inside a longer sentence is matched on its own.
     """
 
-    vectorizers: tuple[TfidfVectorizer, TfidfVectorizer]
+    vectorizers: Vectorizers
     points: sparse.csr_matrix
     wrong: sparse.csr_matrix
     statements: tuple[str, ...]
@@ -171,8 +178,7 @@ class _Listed:
     negated: list[bool]
 
     def vectors(self, texts: list[str]) -> sparse.csr_matrix:
-        return normalize(sparse.hstack([normalize(v.transform(texts))
-                                        for v in self.vectorizers]).tocsr())
+        return ngram_vectors(self.vectorizers, texts)
 
     @classmethod
     def of(cls, question: Question) -> _Listed | None:
@@ -180,16 +186,12 @@ class _Listed:
         if not statements:
             return None
         points = [t for p in question.key_points for t in (p.text, *p.phrasings)]
-        corpus = [*points, *statements, *split_sentences(question.model_answer),
-                  question.prompt]
-        vectorizers = (TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
-                                       stop_words="english").fit(corpus),
-                       TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
-                                       sublinear_tf=True).fit(corpus))
-        empty = cls(vectorizers, sparse.csr_matrix((0, 0)), sparse.csr_matrix((0, 0)),
-                    statements, len(question.red_flags), [negated(t) for t in statements])
-        return cls(vectorizers, empty.vectors(points), empty.vectors(list(statements)),
-                   statements, len(question.red_flags), empty.negated)
+        vectorizers = ngram_vectorizers([*points, *statements,
+                                         *split_sentences(question.model_answer),
+                                         question.prompt])
+        return cls(vectorizers, ngram_vectors(vectorizers, points),
+                   ngram_vectors(vectorizers, list(statements)), statements,
+                   len(question.red_flags), [negated(t) for t in statements])
 
 
 class ClaimChecker:
@@ -270,21 +272,12 @@ class ClaimChecker:
         """The side each key-point phrasing speaks of, in key-point order (None: either)."""
         return self._prepare(question).side_of_row
 
-    def side(self, question: Question, text: str) -> str | None:
-        """The one side a text speaks of (None when it names neither or both)."""
+    def sides(self, question: Question, texts: Sequence[str]) -> list[str | None]:
+        """The one side each text speaks of (None when it names neither or both)."""
         prepared = self._prepare(question)
-        return self._side(text, prepared.sides, prepared.pattern)
-
-    def other_subject(self, question: Question, text: str, statement: str) -> bool:
-        """The text speaks of one side and the statement of the other.
-
-        "LayerNorm normalises over the features" does not state "BatchNorm normalises over the
-        features".
-        """
-        prepared = self._prepare(question)
-        said = self._side(text, prepared.sides, prepared.pattern)
-        wrong = self._side(statement, prepared.sides, prepared.pattern)
-        return said is not None and wrong is not None and said != wrong
+        if prepared.pattern is None:
+            return [None] * len(texts)
+        return [self._side(text, prepared.sides, prepared.pattern) for text in texts]
 
     def _listed_error(self, prepared: _Prepared, clause: str, vector: sparse.csr_matrix
                       ) -> Error | None:

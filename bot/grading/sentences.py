@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
@@ -32,3 +34,19 @@ _NEGATION = re.compile(r"\b(not|no|never|n't|cannot|without|neither|nor)\b|n't\b
 
 def negated(text: str) -> bool:
     return _NEGATION.search(text.lower()) is not None
+
+
+Vectorizers = tuple[TfidfVectorizer, TfidfVectorizer]
+
+
+def ngram_vectorizers(corpus: list[str]) -> Vectorizers:
+    """Word uni- and bigrams (stop words dropped) and character 3-5-grams, fitted per question."""
+    return (
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit(corpus),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(corpus),
+    )
+
+
+def ngram_vectors(vectorizers: Vectorizers, texts: list[str]) -> sparse.csr_matrix:
+    """Both feature sets side by side, each block unit-length so they weigh the same."""
+    return normalize(sparse.hstack([normalize(v.transform(texts)) for v in vectorizers]).tocsr())

@@ -18,7 +18,13 @@ from bot.bank.model import Question
 from bot.grading.base import Grade
 from bot.grading.claims import ClaimChecker, Error
 from bot.grading.lru import Lru
-from bot.grading.sentences import negated, split_sentences, stems
+from bot.grading.sentences import (
+    negated,
+    ngram_vectorizers,
+    ngram_vectors,
+    split_sentences,
+    stems,
+)
 
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
 RESTATES_QUESTION = 0.75
@@ -58,22 +64,9 @@ class _Prepared:
     prompt_row: int
     wrong: range
     wrong_stems: list[frozenset[str]]
+    wrong_negated: list[bool]
     misconceptions: tuple[str, ...]
     topic: sparse.csr_matrix  # the question's whole vocabulary, as one word-level row
-
-
-def _vectorizers(corpus: list[str]) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    """Word uni- and bigrams (stop words dropped) and character 3-5-grams, fitted per question."""
-    return (
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit(corpus),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(corpus),
-    )
-
-
-def _raw(vectorizers: tuple[TfidfVectorizer, TfidfVectorizer], texts: list[str]
-         ) -> sparse.csr_matrix:
-    """Both feature sets side by side, each block unit-length, so they weigh the same."""
-    return sparse.hstack([normalize(v.transform(texts)) for v in vectorizers]).tocsr()
 
 
 @dataclass(frozen=True)
@@ -103,16 +96,16 @@ class KeyPointMatcher:
         phrasings = [[p.text, *p.phrasings] for p in question.key_points]
         wrong = list(question.misconceptions)
         targets = [text for group in phrasings for text in group] + [question.prompt] + wrong
-        vectorizers = _vectorizers(targets + split_sentences(question.model_answer))
+        vectorizers = ngram_vectorizers(targets + split_sentences(question.model_answer))
         groups, start = [], 0
         for group in phrasings:
             groups.append(range(start, start + len(group)))
             start += len(group)
         prepared = _Prepared(
-            vectorizers, normalize(_raw(vectorizers, targets)), groups,
+            vectorizers, ngram_vectors(vectorizers, targets), groups,
             [[stems(t) for t in group] for group in phrasings], start,
             range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
-            question.misconceptions,
+            [negated(t) for t in wrong], question.misconceptions,
             normalize(vectorizers[0].transform([" ".join(
                 [question.prompt, question.model_answer, *targets])])).tocsr())
         self._cache.put(question.id, prepared)
@@ -148,12 +141,10 @@ class KeyPointMatcher:
         unit_stems = [stems(u) for u in units]
         # A point about one side earns nothing in a sentence that speaks only of the other:
         # "bagging trains models one after another" is not the point about boosting.
-        row_sides = self.claims.row_sides(question)
-        if any(row_sides):
-            unit_sides = [self.claims.side(question, u) for u in units]
-            for row, side in enumerate(row_sides):
-                if side is not None:
-                    cosines[row, [us is not None and us != side for us in unit_sides]] = 0.0
+        unit_sides = self.claims.sides(question, units)
+        for row, side in enumerate(self.claims.row_sides(question)):
+            if side is not None:
+                cosines[row, [us is not None and us != side for us in unit_sides]] = 0.0
         for rows, group in zip(prepared.groups, prepared.group_stems, strict=True):
             for k, phrase in enumerate(group):
                 if len(phrase) <= SHORT_PHRASE:  # longer statements are left to the cosine
@@ -161,14 +152,17 @@ class KeyPointMatcher:
         similarity: list[float] = []
         points = slice(0, prepared.prompt_row)
         right = cosines[points, :len(sentences)].max(axis=0)
-        for row, statement, wrong_stems in zip(prepared.wrong, prepared.misconceptions,
-                                               prepared.wrong_stems, strict=True):
-            polarity = negated(statement)
+        denial = [negated(sentence) for sentence in sentences]
+        for row, polarity, side, wrong_stems in zip(
+                prepared.wrong, prepared.wrong_negated,
+                self.claims.sides(question, prepared.misconceptions), prepared.wrong_stems,
+                strict=True):
+            # Affirmed as the file states it, closer than any key point, about the same side.
             similarity.append(max(
                 (float(cosines[row, i]) * overlap_factor(wrong_stems, unit_stems[i])
-                 for i, sentence in enumerate(sentences)
-                 if negated(sentence) == polarity and cosines[row, i] > right[i]
-                 and not self.claims.other_subject(question, sentence, statement)),
+                 for i in range(len(sentences))
+                 if denial[i] == polarity and cosines[row, i] > right[i]
+                 and (side is None or unit_sides[i] in (None, side))),
                 default=0.0))
         # Wrong claims and red flags are found clause by clause (bot/grading/claims.py).
         claimed = self.claims.errors(question, sentences)

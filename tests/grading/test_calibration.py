@@ -9,20 +9,15 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from bench import grading as calibration_bench
-from bot.bank import Bank, Category, Question
+from bot.bank import Bank, Category
 from bot.grading import calibration, guards
 from bot.grading.base import Band
 from bot.grading.fit import ADHOC_CACHE, QuestionFit
 from bot.grading.reference import question_from_reference
 from bot.grading.rubric import RubricGrader
+from tests.conftest import question
 
 DEADLINE = "pushed-back-on-unrealistic-deadline"
-
-
-def question(bank: Bank, question_id: str) -> Question:
-    found = bank.get(question_id)
-    assert found is not None
-    return found
 
 
 REFIT = "run `python -m bench.grading fit` to refit calibration.json for the current code"

@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.bank import Bank, Question
+from bot.bank import Bank
 from bot.grading.base import Band
 from bot.grading.rubric import RubricGrader
-from tests.conftest import REPO
-
-
-def question(bank: Bank, question_id: str) -> Question:
-    found = bank.get(question_id)
-    assert found is not None
-    return found
+from tests.conftest import REPO, question
 
 
 def test_a_point_given_to_the_wrong_side_is_named_and_earns_nothing(

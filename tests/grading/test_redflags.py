@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.bank import Bank, Question
+from bot.bank import Bank
 from bot.grading.redflags import CAP, red_flags
 from bot.grading.rubric import RubricGrader
-from tests.conftest import REPO
+from tests.conftest import REPO, question
 
 STORY = ("Situation: our churn model shipped with a bug that mislabelled a segment of customers "
          "for a week. Task: I owned the feature pipeline that produced the bad labels. "
@@ -17,12 +17,6 @@ STORY = ("Situation: our churn model shipped with a bug that mislabelled a segme
 FLAGGED = (STORY + " Honestly it was really the QA team's fault, they should have caught it. "
            "I quietly patched it without telling the affected customers or my manager. "
            "I would not change anything.")
-
-
-def question(bank: Bank, question_id: str) -> Question:
-    found = bank.get(question_id)
-    assert found is not None
-    return found
 
 
 def test_a_story_that_blames_hides_and_learns_nothing_is_capped_and_told_why(
