@@ -114,7 +114,7 @@ def _passes_check(checker: Checker) -> Callable[[Question, str], bool]:
     from bot.sandbox.chat import extract_code
 
     def passes(question: Question, answer: str) -> bool:
-        source = extract_code(answer, question.function_name) or answer
+        source = extract_code(answer, question.function_name, question.language) or answer
         return checker.check(question, source).all_passed
     return passes
 
@@ -219,14 +219,14 @@ class CodeGrader:
     def grade(self, question: Question, answer: str, prose: Grader) -> Grade:
         """The hidden tests and, for a fifth, the prose around the code."""
         from bot.grading.code import code_grade, prose_of
-        from bot.sandbox.chat import NO_CODE, extract_code
+        from bot.sandbox.chat import extract_code, no_code_message
 
         if self.unavailable is not None:
             raise ValueError(f"coding questions run their hidden tests in the sandbox, and code "
                              f"runs are disabled here: {self.unavailable}")
-        source = extract_code(answer, question.function_name)
+        source = extract_code(answer, question.function_name, question.language)
         if source is None:
-            raise ValueError(NO_CODE)
+            raise ValueError(no_code_message(question.language))
         said = prose_of(answer, source)
         return code_grade(self.checker.check(question, source),
                           None if said is None else prose.grade(question, said))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Annotated
+import sqlite3
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,6 +33,26 @@ def check_python(code: str) -> str:
     except SyntaxError as exc:
         raise ValueError(f"not valid Python (line {exc.lineno}): {exc.msg}") from None
     return code
+
+
+def check_sql(tables: str, query: str | None = None) -> None:
+    """The tables must build in SQLite and a query must compile against them.
+
+    Only the question's own SQL runs here, in a private in-memory database; members' queries
+    run in the sandbox.
+    """
+    database = sqlite3.connect(":memory:")
+    try:
+        database.executescript(tables)
+        if query is not None:
+            if not sqlite3.complete_statement(query if query.rstrip().endswith(";")
+                                              else query + ";"):
+                raise ValueError("is not a complete SQL statement")
+            database.execute("EXPLAIN " + query.rstrip().rstrip(";"))
+    except sqlite3.Error as error:
+        raise ValueError(f"SQLite says: {error}") from None
+    finally:
+        database.close()
 
 
 class Strict(BaseModel):
@@ -91,21 +112,27 @@ class TestAnswers(Strict):
 
 
 class HiddenTest(Strict):
-    """One hidden test of a coding question: an expression that calls the entry point.
+    """One hidden test of a coding question.
 
-    The value it returns (or the exception it raises) is compared, outside the sandbox, with
-    `expect` / `raises` when given, and otherwise with what the reference solution returns for
-    the same call. Names defined by the question's `test_setup` can be used in the call.
+    For Python, `call` is an expression that calls the entry point; names defined by the
+    question's `test_setup` can be used in it. For SQL, `data` is SQL run after the question's
+    `tables` (more rows, or none) and the member's query runs on the result. The value returned
+    (or the exception raised) is compared, outside the sandbox, with `expect` / `raises` when
+    given, and otherwise with what the reference solution gives for the same test.
     """
 
     name: ShortText
-    call: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    call: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                           max_length=2000)] | None = None
+    data: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] | None = None
     expect: JsonValue = None
     raises: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")] | None = None
 
     @field_validator("call")
     @classmethod
-    def _expression(cls, call: str) -> str:
+    def _expression(cls, call: str | None) -> str | None:
+        if call is None:
+            return None
         try:
             ast.parse(call, mode="eval")
         except SyntaxError as error:
@@ -157,11 +184,16 @@ class Question(Strict):
     renamed_from: tuple[Annotated[str, StringConstraints(pattern=ID_PATTERN)], ...] = ()
     retired: ShortText | None = None
     # coding questions only
+    language: Literal["python", "sql"] = "python"
     entry_point: str | None = None
     starter: str | None = None
     test_setup: str | None = None
     tests: tuple[HiddenTest, ...] = ()
     reference_solution: str | None = None
+    # SQL questions: the tables every test starts from, and whether the row order is part of
+    # the answer (only when the prompt asks for an order)
+    tables: str | None = None
+    ordered: bool = False
     # relative and absolute tolerance for comparing floating-point results
     tolerance: float = Field(default=1e-6, ge=0, le=1)
 
@@ -171,11 +203,6 @@ class Question(Strict):
         if topic not in TOPICS:
             raise ValueError(f"unknown topic {topic!r}; see bot/bank/taxonomy.py for the list")
         return topic
-
-    @field_validator("starter", "test_setup", "reference_solution")
-    @classmethod
-    def _python(cls, code: str | None) -> str | None:
-        return None if code is None else check_python(code)
 
     @field_validator("roles")
     @classmethod
@@ -214,7 +241,22 @@ class Question(Strict):
             "tests": self.tests,
             "reference_solution": self.reference_solution,
         }
-        if self.category is Category.CODING:
+        if self.category is Category.CODING and self.language == "sql":
+            self._sql_fields()
+        elif self.category is Category.CODING:
+            for field in ("starter", "test_setup", "reference_solution"):
+                code = getattr(self, field)
+                if code is not None:
+                    try:
+                        check_python(code)
+                    except ValueError as error:
+                        raise ValueError(f"{field}: {error}") from None
+            if self.tables is not None or self.ordered:
+                raise ValueError("tables: only SQL questions take tables and ordered")
+            for index, test in enumerate(self.tests):
+                if test.call is None or test.data is not None:
+                    raise ValueError(f"tests: test {index} needs a call (and no data): Python "
+                                     "tests call the entry point")
             missing = [name for name, value in coding_fields.items() if not value]
             if missing:
                 raise ValueError(f"{missing[0]}: coding questions need {', '.join(missing)}")
@@ -229,10 +271,47 @@ class Question(Strict):
                     raise ValueError(f"{field}: must define {name}()")
         else:
             present = [name for name, value in coding_fields.items() if value]
-            if present or self.test_setup:
-                names = present or ["test_setup"]
+            if present or self.test_setup or self.tables:
+                names = present or ["test_setup" if self.test_setup else "tables"]
                 raise ValueError(f"{names[0]}: only coding questions take {', '.join(names)}")
         return self
+
+    def _sql_fields(self) -> None:
+        """A SQL question: tables that build, a reference query and starter, tests with data."""
+        for field in ("entry_point", "test_setup"):
+            if getattr(self, field):
+                raise ValueError(f"{field}: SQL questions take tables, not {field}")
+        missing = [name for name in ("tables", "starter", "reference_solution", "tests")
+                   if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"{missing[0]}: SQL questions need {', '.join(missing)}")
+        assert self.tables is not None
+        for field in ("tables", "starter", "reference_solution"):
+            try:
+                check_sql(self.tables, None if field == "tables" else getattr(self, field))
+            except ValueError as error:
+                raise ValueError(f"{field}: {error}") from None
+        for index, test in enumerate(self.tests):
+            if test.call is not None:
+                raise ValueError(f"tests: test {index} takes data (SQL), not a call")
+            try:
+                check_sql(self.tables + "\n;\n" + (test.data or ""))
+            except ValueError as error:
+                raise ValueError(f"tests: test {index} data: {error}") from None
+
+    @property
+    def table_schema(self) -> str:
+        """The CREATE statements of a SQL question's tables: what a member is shown."""
+        if not self.tables:
+            return ""
+        database = sqlite3.connect(":memory:")
+        try:
+            database.executescript(self.tables)
+            rows = database.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                    "ORDER BY rowid").fetchall()
+        finally:
+            database.close()
+        return "\n".join(f"{sql};" for (sql,) in rows)
 
     @property
     def function_name(self) -> str | None:

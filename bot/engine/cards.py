@@ -89,7 +89,11 @@ def question_card(question: Question, *, post_id: int, title: str,
                 *((("Time", f"about {question.minutes} min"),) if question.minutes else ()))),
         Text(spans(question.prompt)),
     ]
-    if question.category is Category.CODING and question.entry_point:
+    if question.category is Category.CODING and question.language == "sql":
+        blocks += [Text(spans("Write one SQLite query on these tables and send it in a ",
+                              code("```sql"), " block:")),
+                   CodeBlock(question.table_schema, "sql")]
+    elif question.category is Category.CODING and question.entry_point:
         blocks += [Text(spans("Implement ", code(question.entry_point), ":")),
                    CodeBlock(question.starter or "", "python")]
     blocks.append(Buttons((

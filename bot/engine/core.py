@@ -28,7 +28,7 @@ from bot.grading.code import code_grade, prose_of
 from bot.grading.language import OTHER_LANGUAGE, other_language
 from bot.ops import metrics
 from bot.render import Reply, Visibility, clean_text
-from bot.sandbox.chat import NO_CODE, extract_code
+from bot.sandbox.chat import extract_code, no_code_message
 from bot.sandbox.pool import Refused
 from bot.sandbox.service import CodeRuns
 from bot.sandbox.view import Unavailable
@@ -244,9 +244,9 @@ class QuizEngine:
                   notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:
         if self.runner is None or not self.code_runs:
             return [cards.info(self._code_disabled())]
-        code = extract_code(text, question.function_name)
+        code = extract_code(text, question.function_name, question.language)
         if code is None:
-            return [cards.error(NO_CODE)]
+            return [cards.error(no_code_message(question.language))]
         if len(code) > self.runner.max_code_chars:
             return [cards.error(f"Your code is {len(code):,} characters; the limit is "
                                 f"{self.runner.max_code_chars:,}. Nothing was recorded.")]

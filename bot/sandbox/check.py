@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.bank import HiddenTest, Question
 from bot.sandbox.runner import RunResult, Sandbox
+from bot.sandbox.sql import as_row_set, sql_request
 
 SHOWN = 160  # characters of a value shown in feedback
 
@@ -183,6 +184,8 @@ class Checker:
 
     @staticmethod
     def request(question: Question, code: str) -> dict[str, Any]:
+        if question.language == "sql":
+            return sql_request(question, code)
         return {"mode": "check", "code": code, "setup": question.test_setup or "",
                 "tests": [{"call": test.call} for test in question.tests]}
 
@@ -239,8 +242,9 @@ def _stated(test: HiddenTest) -> Expectation | None:
 
 
 def _fingerprint(question: Question) -> str:
-    parts = [question.id, question.test_setup or "", question.reference_solution or "",
-             *(t.call for t in question.tests)]
+    parts = [question.id, question.test_setup or "", question.tables or "", str(question.ordered),
+             question.reference_solution or "",
+             *(f"{t.call}\x01{t.data}" for t in question.tests)]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
@@ -269,12 +273,24 @@ def compare(question: Question, expected: list[Expectation | None], run: RunResu
     for index, test in enumerate(question.tests):
         record = by_test.get(index)
         want = expected[index] if index < len(expected) else None
+        if question.language == "sql" and not question.ordered:
+            record, want = _row_sets(record, want)
         passed, detail = _judge(record, want, question.tolerance, problem)
         outcomes.append(TestOutcome(test.name, passed, detail))
     if not problem and not any(r.get("done") for r in run.records) and outcomes and not all(
             o.passed for o in outcomes):
         problem = "Your program stopped before every test had run."
     return CheckReport(outcomes=outcomes, run=run, problem=problem)
+
+
+def _row_sets(record: dict[str, Any] | None, want: Expectation | None
+              ) -> tuple[dict[str, Any] | None, Expectation | None]:
+    """A SQL result and the expected rows, each with its rows in one canonical order."""
+    if record is not None and "value" in record:
+        record = {**record, "value": as_row_set(record["value"])}
+    if want is not None and want[0] == "value":
+        want = ("value", as_row_set(want[1]))
+    return record, want
 
 
 def _judge(record: dict[str, Any] | None, want: Expectation | None, tolerance: float,
