@@ -22,7 +22,7 @@ USAGE: dict[str, str] = {
     "help": "help",
     "schedule": "schedule [HH:MM Area/City [weekdays] [mix=concept,coding] "
                 "[difficulty=easy|medium|hard|any] [reveal=8h|17:00] [grace=6h] "
-                "[digest=mon|off] [remind=1h|off]]",
+                "[digest=mon|off] [remind=1h|off] [track=ROLE|any]]",
     "pause": "pause",
     "resume": "resume",
     "post": "post",
@@ -98,6 +98,7 @@ class ScheduleSet(Parsed):
     grace_minutes: int | None = None
     digest_weekday: int | None = None  # OFF turns it off
     remind_minutes: int | None = None  # OFF turns it off
+    track: str | None = None  # a role; "any" clears it
 
 
 OFF = -1  # a ScheduleSet value that switches an optional feature off
@@ -247,9 +248,14 @@ def _parse_schedule(args: list[str]) -> Parsed:
                 raise CommandError(f"`{value[:20]}` is not a reminder time; use forms like "
                                    "`1h` (before the reveal) or `off`.", "schedule")
             result = replace(result, remind_minutes=minutes)
+        elif key == "track":
+            if value not in ("any", *Role.__members__.values()):
+                raise CommandError(f"`{value[:30]}` is not a role.{_closest(value, list(Role))} "
+                                   f"Tracks are {', '.join(Role)} or any.", "schedule")
+            result = replace(result, track=value)
         else:
             raise CommandError(f"Unknown option `{key[:20]}`; options are mix=, difficulty=, "
-                               "reveal=, grace=, digest= and remind=.", "schedule")
+                               "reveal=, grace=, digest=, remind= and track=.", "schedule")
     return result
 
 

@@ -522,6 +522,8 @@ class QuizEngine:
                 if parsed.remind_minutes is not None:
                     schedule.remind_before_minutes = None \
                         if parsed.remind_minutes == commands.OFF else parsed.remind_minutes
+                if parsed.track is not None:
+                    schedule.track = None if parsed.track == "any" else parsed.track
                 schedule.updated_at = now
                 lead = "Schedule saved."
             elif schedule is None:
@@ -625,6 +627,8 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
     reveal = f"reveal at {schedule.reveal_time}" if schedule.reveal_time else \
         f"reveal {_duration(schedule.reveal_after_minutes)} after posting"
     extras = [f"catch-up within {_duration(schedule.grace_minutes)} after downtime"]
+    if schedule.track:
+        extras.insert(0, f"track: {schedule.track} questions")
     if schedule.digest_weekday is not None:
         extras.append(f"weekly digest on {timing.DAY_NAMES[schedule.digest_weekday].title()}")
     if schedule.remind_before_minutes is not None:

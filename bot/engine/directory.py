@@ -120,6 +120,7 @@ def default_schedule(channel_id: int, settings: Settings, now: dt.datetime) -> S
         reveal_time=None,
         digest_weekday=0,  # a weekly digest on Mondays
         remind_before_minutes=None,
+        track=None,
     )
 
 

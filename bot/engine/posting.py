@@ -232,7 +232,7 @@ class Posting:
         """The claim of a channel's card for `day`, with its question chosen (not stored)."""
         question = choose_question(
             eligible_questions(self.bank, schedule.categories, schedule.difficulty,
-                               self.excluded()),
+                               self.excluded(), schedule.track),
             history, schedule.categories, f"{schedule.channel_id}:{day.isoformat()}")
         if question is None:
             return None

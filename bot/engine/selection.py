@@ -19,11 +19,19 @@ FIRST_ORDER = (Category.CONCEPT, Category.SCENARIO, Category.CODING, Category.BE
 
 
 def eligible_questions(bank: Bank, mix: dict[str, int], difficulty: str | None,
-                       excluded: Collection[Category] = ()) -> list[Question]:
+                       excluded: Collection[Category] = (), track: str | None = None
+                       ) -> list[Question]:
+    """The questions a channel's settings allow.
+
+    A track (a role) keeps the questions written for that role; when it leaves none (a narrow
+    mix and difficulty), the channel still gets a question from the rest rather than none.
+    """
     wanted = {Category(c) for c, w in mix.items() if w > 0} if mix else set(Category)
-    return [q for q in bank
+    pool = [q for q in bank
             if q.category in wanted and q.category not in excluded
             and (difficulty is None or q.difficulty == difficulty)]
+    on_track = [q for q in pool if track is None or track in q.roles]
+    return on_track or pool
 
 
 def choose_question(pool: Sequence[Question], history: Sequence[str], mix: dict[str, int],

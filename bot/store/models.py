@@ -88,6 +88,7 @@ class Schedule(Base):
     reveal_time: Mapped[str | None] = mapped_column(sa.String(5))  # fixed local reveal "HH:MM"
     digest_weekday: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 0 = Monday; None: off
     remind_before_minutes: Mapped[int | None] = mapped_column(sa.Integer)  # None: no reminder
+    track: Mapped[str | None] = mapped_column(sa.String(24))  # a role; None: every question
 
 
 class User(Base):

@@ -273,3 +273,20 @@ def test_practice_questions_filtered_by_role_and_level(engine: QuizEngine) -> No
         if question.level is not None:
             assert f"{question.level.value} level" in text_of(cards)
     assert "roles: data-scientist" in text_of(command(engine, "ask datascientist", member("Pat")))
+
+
+def test_a_track_draws_the_daily_questions_from_that_roles_questions(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    """`/mlquiz schedule … track=mlops-engineer` posts only questions written for that role."""
+    saved = text_of(command(engine, "schedule 09:00 UTC daily track=mlops-engineer"))
+    assert "track: mlops-engineer questions" in saved
+    for _ in range(8):
+        card = only(command(engine, "post"), "question")
+        with engine.db.transaction() as session:
+            post = session.get(Post, card.post_id)
+            assert post is not None
+            question = engine.bank.get(post.question_id)
+        assert question is not None and "mlops-engineer" in question.roles, question.id
+        clock.advance(days=1)
+    assert "track:" not in text_of(command(engine, "schedule 09:00 UTC daily track=any"))
+    assert "is not a role" in text_of(command(engine, "schedule 09:00 UTC track=astronaut"))
