@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from bot.bank import Question
 from bot.grading.choice import option_name
@@ -219,7 +218,7 @@ class ClaimChecker:
         row_sides = [self._side(t, sides, pattern) if pattern and pattern.search(t)
                      else point_sides[row] for t, row in zip(texts, rows, strict=True)]
         prepared = _Prepared(
-            vectorizer, normalize(vectorizer.transform(masked)).toarray(), rows,
+            vectorizer, vectorizer.transform(masked).toarray(), rows,
             [negated(t) for t in texts], row_sides, sides, pattern, _Listed.of(question))
         self._cache.put(question.id, prepared)
         return prepared
@@ -250,8 +249,8 @@ class ClaimChecker:
             return []
         texts = [clause for _, clause in units]
         # One transform per vectoriser for the whole answer, not one per clause.
-        masked = normalize(prepared.vectorizer.transform(
-            [self._mask(t, prepared.pattern) for t in texts])).toarray() \
+        masked = prepared.vectorizer.transform(
+            [self._mask(t, prepared.pattern) for t in texts]).toarray() \
             if prepared.vectorizer is not None else None
         listed = prepared.listed.vectors(texts) if prepared.listed is not None else None
         found: list[tuple[int, Error]] = []

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from bot.bank import Category, Question
 from bot.grading.lru import Lru
@@ -57,7 +56,7 @@ class QuestionFit:
     @staticmethod
     def _fit(questions: list[Question], docs: list[str]) -> _Space:
         vectorizer = _vectorizer().fit(docs)
-        return _Space(vectorizer, normalize(vectorizer.transform(docs)).tocsr(),
+        return _Space(vectorizer, vectorizer.transform(docs).tocsr(),
                       {q.id: i for i, q in enumerate(questions)})
 
     def _peers(self, question: Question) -> list[int]:
@@ -87,7 +86,7 @@ class QuestionFit:
         space, own, others = self._space_for(question)
         if len(others) < MIN_OTHERS:
             return None
-        vector = normalize(space.vectorizer.transform([answer]))
+        vector = space.vectorizer.transform([answer])
         sims = (space.rows @ vector.T).toarray().ravel()
         peers = sims[others]
         return float((sims[own] - peers.mean()) / (peers.std() + SPREAD_FLOOR))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from bot.bank.model import Question
 from bot.grading.base import Grade
@@ -24,6 +23,7 @@ from bot.grading.sentences import (
     ngram_vectors,
     split_sentences,
     stems,
+    unit_rows,
 )
 
 COVERED = 0.5  # credit at or above which a key point is listed as covered (said, if loosely)
@@ -106,8 +106,8 @@ class KeyPointMatcher:
             [[stems(t) for t in group] for group in phrasings], start,
             range(start + 1, start + 1 + len(wrong)), [stems(t) for t in wrong],
             [negated(t) for t in wrong], question.misconceptions,
-            normalize(vectorizers[0].transform([" ".join(
-                [question.prompt, question.model_answer, *targets])])).tocsr())
+            vectorizers[0].transform([" ".join(
+                [question.prompt, question.model_answer, *targets])]).tocsr())
         self._cache.put(question.id, prepared)
         return prepared
 
@@ -127,15 +127,14 @@ class KeyPointMatcher:
             return Match([0.0] * len(question.key_points),
                          [0.0] * len(prepared.misconceptions), 0.0, prepared.misconceptions)
         units = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
-        words = normalize(prepared.vectorizers[0].transform(sentences))
-        single = sparse.hstack([words, normalize(prepared.vectorizers[1].transform(sentences))
-                                ]).tocsr()
+        words = prepared.vectorizers[0].transform(sentences)
+        single = sparse.hstack([words, prepared.vectorizers[1].transform(sentences)]).tocsr()
         # How much the answer is about this question at all: its words against the topic.
-        whole = normalize(sparse.csr_matrix(words.sum(axis=0)))
+        whole = unit_rows(sparse.csr_matrix(words.sum(axis=0)))
         relevance = float((prepared.topic @ whole.T).toarray()[0, 0])
         # A pair of adjacent sentences is the sum of their vectors (one transform, not two).
         pairs = single[:-1] + single[1:]
-        matrix = normalize(sparse.vstack([single, pairs]).tocsr())
+        matrix = unit_rows(sparse.vstack([single, pairs]))
         cosines = np.asarray((prepared.targets @ matrix.T).toarray(), dtype=np.float64)
         cosines[:, cosines[prepared.prompt_row] >= RESTATES_QUESTION] = 0.0
         unit_stems = [stems(u) for u in units]
