@@ -1,7 +1,10 @@
 """Which option of a choice question an answer commits to, with negation handled.
 
 "I'd optimise recall, not precision" commits to recall; "recall over precision" too;
-"precision is what matters" commits to precision; naming both as good is a hedge.
+"precision is what matters" commits to precision; naming both as good is a hedge. A mention in
+a sentence that decides ("I'd prioritise recall", a bare "Recall.") weighs more than one in
+passing ("a second test raises precision"), so an answer that decides first and then discusses
+the other option stays committed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ _DEMOTERS = ("less", "secondary", "lower", "worse", "later", "irrelevant", "unim
              "misleading", "useless", "meaningless", "drop", "drops", "fall", "falls", "suffer",
              "suffers", "hurt", "hurts")
 _TOKEN = re.compile(r"[a-z0-9\-']+")
+# Words that make a sentence a decision about the option they are near.
+_DECIDERS = re.compile(
+    r"\b(prioriti[sz]e[sd]?|priority|optimi[sz]e[sd]?|maximi[sz]e[sd]?|choose|chose|choice|"
+    r"pick|picked|go with|favou?r|prefer|preferred|focus on|optimi[sz]e for|target|"
+    r"more important|most important|matters more|matters most|what matters|key|first|"
+    r"definitely|clearly|better choice|is the one)\b")
+DECIDED = 3  # weight of a mention in a deciding sentence; a passing mention weighs 1
+_BARE = 3  # a sentence of at most this many tokens that names an option decides it
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,10 @@ def commitment(answer: str, choice: Choice) -> Commitment:
     net = dict.fromkeys(choice.options, 0)
     for sentence in split_sentences(answer):
         tokens = _TOKEN.findall(sentence.lower())
+        weight = DECIDED if len(tokens) <= _BARE or _DECIDERS.search(sentence.lower()) else 1
         for option, phrases in choice.options.items():
             for position in _mentions(sentence, (option.replace("-", " "), option, *phrases)):
-                net[option] += -1 if _negated(tokens, position) else 1
+                net[option] += -weight if _negated(tokens, position) else weight
     favoured = frozenset(o for o, n in net.items() if n > 0)
     (top, top_net), (_, runner_up_net) = sorted(net.items(), key=lambda i: i[1], reverse=True)[:2]
     # Committed: the only option spoken of favourably, or far more often than the next.

@@ -25,6 +25,19 @@ def test_commitment(answer: str, chosen: str) -> None:
     assert commitment(answer, METRIC).chosen == chosen
 
 
+@pytest.mark.parametrize("answer", [
+    # the decision comes first; later sentences speak of the other option without choosing it
+    "I'd optimise recall, because missing a sick patient is far worse than a false alarm. "
+    "Positives get a confirmatory test. Precision still matters for the lab's workload, so I'd "
+    "monitor precision too.",
+    "Recall is what I'd prioritise here. A confirmatory test afterwards raises precision.",
+    "Recall. Missing a case is costly. Precision will drop, and that is acceptable. We keep "
+    "an eye on precision with a cheap second test that improves precision.",
+])
+def test_an_answer_that_ends_on_the_other_option_stays_committed(answer: str) -> None:
+    assert commitment(answer, METRIC).chosen == "recall"
+
+
 def test_hedging_between_options() -> None:
     said = commitment("Both precision and recall are important, it depends.", METRIC)
     assert said.chosen is None and said.hedged
