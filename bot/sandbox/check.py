@@ -234,11 +234,29 @@ class Checker:
         return found
 
 
+TAGS = frozenset({"dict", "set", "frame", "series", "complex", "float"})
+
+
+def as_reported(value: object) -> object:
+    """A literal from a question file in the form the sandbox reports values.
+
+    YAML mappings are plain JSON objects, while the sandbox reports a dict tagged as
+    {"dict": [[key, value], ...]}; an object that already is one tag is left as written.
+    """
+    if isinstance(value, list):
+        return [as_reported(item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in TAGS:
+            return value
+        return {"dict": [[key, as_reported(item)] for key, item in value.items()]}
+    return value
+
+
 def _stated(test: HiddenTest) -> Expectation | None:
     """What the question file itself says a test must give, if it says anything."""
     if test.raises:
         return ("raises", test.raises)
-    return ("value", test.expect) if test.has_expect else None
+    return ("value", as_reported(test.expect)) if test.has_expect else None
 
 
 def _fingerprint(question: Question) -> str:

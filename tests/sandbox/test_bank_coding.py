@@ -45,7 +45,7 @@ def test_reference_passes_and_starter_fails(bank: Bank, checker: Checker,
     answers = question.test_answers
     if answers is not None:
         def passes(answer: str) -> bool:
-            source = extract_code(answer, question.function_name)
+            source = extract_code(answer, question.function_name, question.language)
             assert source is not None, f"no code block in a test answer of {question_id}"
             return checker.check(question, source).all_passed
         assert passes(answers.thin), "the thin answer's code must pass"

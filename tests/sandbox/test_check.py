@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.bank import Question
+from bot.bank import HiddenTest, Question
 from bot.grading.code import code_grade
 from bot.sandbox import Sandbox
 from bot.sandbox.check import Checker, same, show
@@ -122,3 +122,16 @@ def test_code_that_fails_one_hidden_test_is_never_solid(checker: Checker) -> Non
     grade = code_grade(report)
     assert grade.band.value == "partial" and "an empty list is refused: " in grade.missed[0]
     assert code_grade(checker.check(MEAN, MEAN.reference_solution or "")).band.value == "solid"
+
+
+def test_a_dict_written_in_the_question_file_matches_the_dict_returned(
+        checker: Checker) -> None:
+    """`expect: [{"a": 1}, 2]` in YAML is plain data; the sandbox reports dicts tagged."""
+    counts = MEAN.model_copy(update={
+        "reference_solution": "def mean(values):\n    return [{'n': len(values)}, 0]\n",
+        "tests": (HiddenTest(name="a dict inside a list", call="mean([1, 2])",
+                             expect=[{"n": 2}, 0]),),
+    })
+    assert checker.check(counts, counts.reference_solution or "").all_passed
+    wrong = "def mean(values):\n    return [{'n': 3}, 0]\n"
+    assert not checker.check(counts, wrong).all_passed
