@@ -67,7 +67,9 @@ class Weights:
     misconception_penalty: float = 0.2  # subtracted when an answer makes a wrong claim
     # Not tuned: a wrong claim is what an interviewer remembers. One keeps the answer below
     # partial, as a red flag does; two or more leave it at the rubric's "little of value".
-    error_cap: float = 0.35
+    # One serious wrong claim: at most 1.25 of 5. At 0.35 a mostly right answer with one
+    # serious error still outscored an honest thin one on 6 of the bank's 274 questions.
+    error_cap: float = 0.25
     errors_cap: float = 0.2
     wrong_choice_cap: float = 0.2
     hedged_choice_cap: float = 0.5
