@@ -25,6 +25,13 @@ def test_bank_covers_every_category_and_many_topics(bank: Bank) -> None:
     assert len({q.topic for q in bank}) >= 20
 
 
+def test_the_shipped_bank_meets_every_minimum(bank: Bank) -> None:
+    """Three months of daily practice: 420 questions, each category and subject at its minimum."""
+    from bot.bank.stats import shortfalls
+
+    assert shortfalls(list(bank)) == []
+
+
 def test_every_question_is_complete(bank: Bank) -> None:
     for question in bank:
         assert len(question.key_points) >= 2
