@@ -100,13 +100,23 @@ def _problem(name: str, loc: Iterable[int | str], kind: str, message: str) -> Ba
     return BankProblem(name, field, message)
 
 
+def _safe_yaml(text: str) -> object:
+    """Plain data from YAML, with libyaml's safe loader where PyYAML has it.
+
+    It is ten times faster than the pure-Python loader, and the bank is read at every start.
+    """
+    if getattr(yaml, "__with_libyaml__", False):
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
 def parse_file(path: Path, root: Path) -> tuple[Question | None, list[BankProblem]]:
     """Parse and validate one question file; never raises for bad content."""
     name = str(path.relative_to(root.parent if root.is_dir() else path.parent))
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None, [BankProblem(name, "(file)", f"larger than {MAX_FILE_BYTES} bytes")]
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _safe_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return None, [BankProblem(name, "(file)", f"cannot read: {exc}")]
     except yaml.YAMLError as exc:
