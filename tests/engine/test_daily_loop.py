@@ -6,7 +6,7 @@ import threading
 
 import sqlalchemy as sa
 
-from bot.bank import Bank
+from bot.bank import Bank, Question
 from bot.engine import QuizEngine
 from bot.grading.rubric import RubricGrader
 from bot.render import Visibility
@@ -22,13 +22,18 @@ def post_today(engine: QuizEngine) -> int:
     return card.post_id
 
 
-def model_answer(engine: QuizEngine, post_id: int) -> str:
+def question_of(engine: QuizEngine, post_id: int | None) -> Question:
+    """The question a post put to the channel."""
     with engine.db.transaction() as session:
         post = session.get(Post, post_id)
         assert post is not None
         question = engine.bank.get(post.question_id)
     assert question is not None
-    return question.model_answer
+    return question
+
+
+def model_answer(engine: QuizEngine, post_id: int) -> str:
+    return question_of(engine, post_id).model_answer
 
 
 def test_post_only_once_per_local_day(engine: QuizEngine, clock: FakeClock) -> None:
@@ -45,12 +50,7 @@ def test_post_only_once_per_local_day(engine: QuizEngine, clock: FakeClock) -> N
 def test_post_never_posts_coding_without_code_runs(engine: QuizEngine, clock: FakeClock) -> None:
     categories = set()
     for _ in range(20):
-        card = only(command(engine, "post"), "question")
-        with engine.db.transaction() as session:
-            post = session.get(Post, card.post_id)
-            assert post is not None
-            question = engine.bank.get(post.question_id)
-        assert question is not None
+        question = question_of(engine, only(command(engine, "post"), "question").post_id)
         categories.add(question.category.value)
         clock.advance(days=1)
     assert "coding" not in categories
@@ -264,11 +264,7 @@ def test_practice_questions_filtered_by_role_and_level(engine: QuizEngine) -> No
         if not cards:
             assert "No question matches" in text_of(replies)
             continue
-        with engine.db.transaction() as session:
-            post = session.get(Post, cards[0].post_id)
-            assert post is not None
-            question = engine.bank.get(post.question_id)
-        assert question is not None
+        question = question_of(engine, cards[0].post_id)
         assert wanted in question.roles or wanted == question.level, (word, question.id)
         if question.level is not None:
             assert f"{question.level.value} level" in text_of(cards)
@@ -281,12 +277,8 @@ def test_a_track_draws_the_daily_questions_from_that_roles_questions(
     saved = text_of(command(engine, "schedule 09:00 UTC daily track=mlops-engineer"))
     assert "track: mlops-engineer questions" in saved
     for _ in range(8):
-        card = only(command(engine, "post"), "question")
-        with engine.db.transaction() as session:
-            post = session.get(Post, card.post_id)
-            assert post is not None
-            question = engine.bank.get(post.question_id)
-        assert question is not None and "mlops-engineer" in question.roles, question.id
+        question = question_of(engine, only(command(engine, "post"), "question").post_id)
+        assert "mlops-engineer" in question.roles, question.id
         clock.advance(days=1)
     assert "track:" not in text_of(command(engine, "schedule 09:00 UTC daily track=any"))
     assert "is not a role" in text_of(command(engine, "schedule 09:00 UTC track=astronaut"))
