@@ -35,22 +35,27 @@ def check_python(code: str) -> str:
     return code
 
 
-def check_sql(tables: str, query: str | None = None) -> None:
-    """The tables must build in SQLite and a query must compile against them.
+def check_sql(tables: str, queries: dict[str, str] | None = None, where: str = "tables"
+              ) -> None:
+    """The tables must build in SQLite, and each query (by field name) compile against them.
 
-    Only the question's own SQL runs here, in a private in-memory database; members' queries
-    run in the sandbox.
+    The tables are built once for all the queries. Only the question's own SQL runs here, in a
+    private in-memory database; members' queries run in the sandbox. Errors name the field.
     """
     database = sqlite3.connect(":memory:")
     try:
-        database.executescript(tables)
-        if query is not None:
-            if not sqlite3.complete_statement(query if query.rstrip().endswith(";")
-                                              else query + ";"):
-                raise ValueError("is not a complete SQL statement")
-            database.execute("EXPLAIN " + query.rstrip().rstrip(";"))
-    except sqlite3.Error as error:
-        raise ValueError(f"SQLite says: {error}") from None
+        try:
+            database.executescript(tables)
+        except sqlite3.Error as error:
+            raise ValueError(f"{where}: SQLite says: {error}") from None
+        for field, query in (queries or {}).items():
+            ended = query if query.rstrip().endswith(";") else query + ";"
+            if not sqlite3.complete_statement(ended):
+                raise ValueError(f"{field}: is not a complete SQL statement")
+            try:
+                database.execute("EXPLAIN " + query.rstrip().rstrip(";"))
+            except sqlite3.Error as error:
+                raise ValueError(f"{field}: SQLite says: {error}") from None
     finally:
         database.close()
 
@@ -286,18 +291,13 @@ class Question(Strict):
         if missing:
             raise ValueError(f"{missing[0]}: SQL questions need {', '.join(missing)}")
         assert self.tables is not None
-        for field in ("tables", "starter", "reference_solution"):
-            try:
-                check_sql(self.tables, None if field == "tables" else getattr(self, field))
-            except ValueError as error:
-                raise ValueError(f"{field}: {error}") from None
+        check_sql(self.tables, {"starter": self.starter or "",
+                                "reference_solution": self.reference_solution or ""})
         for index, test in enumerate(self.tests):
             if test.call is not None:
                 raise ValueError(f"tests: test {index} takes data (SQL), not a call")
-            try:
-                check_sql(self.tables + "\n;\n" + (test.data or ""))
-            except ValueError as error:
-                raise ValueError(f"tests: test {index} data: {error}") from None
+            if test.data:  # a test without data starts from the tables checked above
+                check_sql(self.tables + "\n;\n" + test.data, where=f"tests: test {index} data")
 
     @property
     def table_schema(self) -> str:
