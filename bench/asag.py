@@ -20,7 +20,7 @@ from pathlib import Path
 from sklearn.metrics import roc_auc_score
 
 from bot.bank import Bank, load_bank
-from bot.grading.reference import question_from_reference
+from bot.grading.reference import ReferenceGrader
 from bot.grading.rubric import RubricGrader
 
 SPLITS = ("test-ua", "test-uq", "test-ud")
@@ -50,7 +50,7 @@ def shared_words(reference: str, answer: str) -> float:
 
 def score(path: Path, splits: tuple[str, ...], bank: Bank | None = None,
           per_split: int | None = None) -> list[Scored]:
-    grader = RubricGrader(bank or load_bank())
+    grader = ReferenceGrader(RubricGrader(bank or load_bank()))
     taken: dict[str, int] = defaultdict(int)
     scored = []
     with path.open(encoding="utf-8") as lines:
@@ -60,8 +60,7 @@ def score(path: Path, splits: tuple[str, ...], bank: Bank | None = None,
             if split not in splits or (per_split is not None and taken[split] >= per_split):
                 continue
             taken[split] += 1
-            question = question_from_reference(item["question"], item["reference"])
-            grade = grader.grade(question, item["answer"])
+            grade = grader.grade(item["question"], item["reference"], item["answer"])
             scored.append(Scored(split, item["label_2way"] == "correct", grade.score,
                                  shared_words(item["reference"], item["answer"])))
     return scored

@@ -39,7 +39,7 @@ from bot.bank import Bank, Category, Question, load_bank
 from bot.grading import calibration
 from bot.grading.base import Band
 from bot.grading.calibration import Calibration, Tree
-from bot.grading.reference import question_from_reference
+from bot.grading.reference import ReferenceGrader, question_from_reference
 from bot.grading.rubric import Features, RubricGrader, Weights
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibration"
@@ -341,6 +341,13 @@ def reference_only(items: list[Item]) -> list[Item]:
             for i in items]
 
 
+def grade_by_reference(grader: RubricGrader, items: list[Item]) -> list[float]:
+    """As `mlquiz grade` grades a line with a reference: the prompt and the model answer."""
+    by_reference = ReferenceGrader(grader)
+    return [by_reference.grade(i.question.prompt, i.question.model_answer, i.text).score
+            for i in items]
+
+
 def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, object]:
     bank = bank or load_bank()
     items = load_items(bank)
@@ -354,11 +361,12 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
         result[split] = agreement(part, grade_all(grader, part)).__dict__
         result[f"{split}_rules_only"] = agreement(part, grade_all(rules, part)).__dict__
         adhoc = reference_only(part)
-        result[f"{split}_reference_only"] = agreement(adhoc, grade_all(grader, adhoc)).__dict__
+        result[f"{split}_reference_only"] = agreement(adhoc,
+                                                      grade_by_reference(grader, adhoc)).__dict__
     result["test_answers"] = test_answer_ranking(grader, bank)
     other = load_other_subjects()
     if other:
-        result["other_subjects"] = agreement(other, grade_all(grader, other)).__dict__
+        result["other_subjects"] = agreement(other, grade_by_reference(grader, other)).__dict__
     timings = latency_ms(grader, items)
     result["latency_ms"] = {"p50": statistics.median(timings),
                             "p95": float(np.percentile(timings, 95)), "answers": len(timings)}

@@ -154,13 +154,14 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
 def cmd_grade(_args: argparse.Namespace) -> int:
     from bot.bank import Bank, Category
     from bot.grading.language import OTHER_LANGUAGE, other_language
-    from bot.grading.reference import question_from_reference
+    from bot.grading.reference import ReferenceGrader
     from bot.grading.rubric import RubricGrader
     from bot.render import clean_text
 
     bank = _bank(_settings())
     assert isinstance(bank, Bank)
     grader = RubricGrader(bank)
+    by_reference = ReferenceGrader(grader)
     code: CodeGrader | None = None
     status = 0
     for number, line in enumerate(sys.stdin, 1):
@@ -173,22 +174,24 @@ def cmd_grade(_args: argparse.Namespace) -> int:
                 raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(item, dict) or not isinstance(item.get("answer"), str):
                 raise ValueError("each line needs a string \"answer\"")
+            question = None
             if "question_id" in item:
                 question = bank.get(str(item["question_id"]))
                 if question is None:
                     raise ValueError(f"unknown question_id {item['question_id']!r}")
-            elif isinstance(item.get("reference"), str):
-                if not item["reference"].strip():
-                    raise ValueError("\"reference\" is empty")
-                question = question_from_reference(str(item.get("question", "")),
-                                                   item["reference"])
-            else:
+            elif not isinstance(item.get("reference"), str):
                 raise ValueError("give \"question_id\", or \"question\" and \"reference\"")
+            elif not item["reference"].strip():
+                raise ValueError("\"reference\" is empty")
             if not clean_text(item["answer"]):
                 raise ValueError("the answer is empty")
-            if question.category is not Category.CODING and other_language(item["answer"]):
+            coding = question is not None and question.category is Category.CODING
+            if not coding and other_language(item["answer"]):
                 raise ValueError(OTHER_LANGUAGE)
-            if question.category is Category.CODING:
+            if question is None:
+                grade = by_reference.grade(str(item.get("question", "")), item["reference"],
+                                           item["answer"])
+            elif coding:
                 code = code or CodeGrader()
                 grade = code.grade(question, item["answer"], grader)
             else:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 
 from tests.conftest import REPO
 
@@ -21,14 +22,28 @@ def mlquiz(*args: str, stdin: str = "", env: dict[str, str] | None = None
 
 
 def test_bank_lint_clean_and_broken(tmp_path: Path) -> None:
-    assert mlquiz("bank", "lint").returncode == 0
-    (tmp_path / "concept").mkdir()
-    (tmp_path / "concept" / "bad.yaml").write_text("id: bad\ncategory: trivia\n")
-    done = mlquiz("bank", "lint", str(tmp_path))
+    # A small bank of shipped questions, with its coding question run in the sandbox: the whole
+    # bank's code gates run in tests/sandbox/test_bank_coding.py and its text gates in
+    # tests/bank/test_bank.py.
+    clean = tmp_path / "clean"
+    for path in ("coding/adamw-update-step-numpy.yaml", "concept/bias-variance-tradeoff.yaml"):
+        question = yaml.safe_load((REPO / "questions" / path).read_text())
+        question.pop("related", None)  # questions outside this small bank
+        (clean / path).parent.mkdir(parents=True, exist_ok=True)
+        (clean / path).write_text(yaml.safe_dump(question, sort_keys=False))
+    done = mlquiz("bank", "lint", str(clean))
+    assert done.returncode == 0, done.stdout + done.stderr
+    coding = clean / "coding" / "adamw-update-step-numpy.yaml"
+    coding.write_text(coding.read_text().replace("return new_param,", "return param,"))
+    done = mlquiz("bank", "lint", str(clean))
+    assert done.returncode == 1 and "reference_solution: fails its hidden tests" in done.stdout
+    broken = tmp_path / "broken"
+    (broken / "concept").mkdir(parents=True)
+    (broken / "concept" / "bad.yaml").write_text("id: bad\ncategory: trivia\n")
+    done = mlquiz("bank", "lint", str(broken))
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert "concept/bad.yaml: category: " in lines[0] or any(
-        line.startswith(f"{tmp_path.name}/concept/bad.yaml: category: ") for line in lines)
+    assert lines[0].startswith("broken/concept/bad.yaml: category: "), lines
     assert all(line.count(": ") >= 2 for line in lines)
 
 

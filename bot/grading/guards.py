@@ -26,6 +26,8 @@ HEDGE_CAP = 0.35
 RAMBLE_CAP = 0.5
 RAMBLE_RATIO = 2.5  # answer words / model answer words
 RAMBLE_MIN_WORDS = 250
+RESTATE_MESSAGE = ("Your answer mostly restates the question. Say what you would actually "
+                   "explain or do, in your own words.")
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,20 @@ def restates_question(answer: str, prompt: str, options: frozenset[str] = frozen
         return None
     novel = said - stems(prompt)
     if len(novel) / len(said) < 0.35:
-        return Guard("restates", RESTATE_CAP, "Your answer mostly restates the question. Say "
-                     "what you would actually explain or do, in your own words.")
+        return Guard("restates", RESTATE_CAP, RESTATE_MESSAGE)
+    return None
+
+
+def copies_question(answer: str, prompt: str) -> Guard | None:
+    """Every content word of the answer is the question's: the strict form of `restates`.
+
+    For grading against a short reference alone, where the question itself often holds the
+    answer's words ("which mixtures are saturated? how do you know?" "4 and 5 are saturated:
+    there is material on the bottom"), only an answer that adds nothing is a copy.
+    """
+    said = stems(answer)
+    if len(said) >= 5 and said <= stems(prompt):
+        return Guard("restates", RESTATE_CAP, RESTATE_MESSAGE)
     return None
 
 
