@@ -252,7 +252,13 @@ class ClaimChecker:
         masked = prepared.vectorizer.transform(
             [self._mask(t, prepared.pattern) for t in texts]).toarray() \
             if prepared.vectorizer is not None else None
-        listed = prepared.listed.vectors(texts) if prepared.listed is not None else None
+        # Every clause against every listed statement and key point: two products, not two
+        # per clause (a long answer has a hundred clauses).
+        listed = prepared.listed
+        if listed is not None:
+            vectors = listed.vectors(texts)
+            wrong = (vectors @ listed.wrong.T).toarray()
+            right = (vectors @ listed.points.T).toarray().max(axis=1, initial=0.0)
         found: list[tuple[int, Error]] = []
         done: set[int] = set()
         for row, (index, clause) in enumerate(units):
@@ -260,7 +266,7 @@ class ClaimChecker:
                 continue
             error = (self._clause_error(question, prepared, clause, masked[row])
                      if masked is not None else None) \
-                or (self._listed_error(prepared, clause, listed[row])
+                or (self._listed_error(prepared, clause, wrong[row], float(right[row]))
                     if listed is not None else None)
             if error is not None:
                 found.append((index, error))
@@ -278,18 +284,18 @@ class ClaimChecker:
             return [None] * len(texts)
         return [self._side(text, prepared.sides, prepared.pattern) for text in texts]
 
-    def _listed_error(self, prepared: _Prepared, clause: str, vector: sparse.csr_matrix
+    def _listed_error(self, prepared: _Prepared, clause: str, wrong: np.ndarray, right: float
                       ) -> Error | None:
         """The clause states a misconception or red flag the question lists.
 
-        Close to it, closer to it than to every key point by a margin, with the same negation.
+        `wrong`: its similarity to each listed statement; `right`: to the closest key point.
+        Close to a statement, closer to it than to every key point by a margin, with the same
+        negation.
         """
         listed = prepared.listed
         if listed is None or len(stems(clause)) < LISTED_WORDS:
             return None
-        wrong = (listed.wrong @ vector.T).toarray().ravel()
         best = int(wrong.argmax())
-        right = float((listed.points @ vector.T).toarray().max(initial=0.0))
         statement = listed.statements[best]
         if wrong[best] < LISTED or wrong[best] < right + LISTED_MARGIN \
                 or negated(clause) != listed.negated[best] \
