@@ -56,7 +56,7 @@ _COMPARISONS = (
                re.IGNORECASE),
 )
 _CLAUSE = re.compile(r",?\s+\b(?:while|whereas|but|unlike|although|though|however|yet)\b,?\s+"
-                     r"|;\s*|\s+-{1,2}\s+", re.IGNORECASE)
+                     r"|,\s+so\s+(?=(?:i|we)\b)|;\s*|\s+-{1,2}\s+", re.IGNORECASE)
 _BRACKET = re.compile(r"([A-Za-z0-9][\w\-]*(?: [A-Za-z0-9][\w\-]*){0,2}) \(([^()]{2,80})\)")
 _MASK = " "  # the sides are taken out, so only what is said of them is compared
 
@@ -93,7 +93,12 @@ def contrasted(question: Question) -> tuple[str, str] | None:
 
 
 def clauses(sentence: str) -> list[str]:
-    """A sentence cut where it turns ("X does this, while Y does that")."""
+    """A sentence cut where it turns, or where a story's next action follows.
+
+    "X does this, while Y does that"; "they didn't trust it, so I added SHAP values" (the
+    "didn't" is not about SHAP). "L1 does not zero weights, so it never selects features" stays
+    one claim.
+    """
     return [c.strip(" ,.") for c in _CLAUSE.split(sentence) if c and len(c.strip()) > 2]
 
 
@@ -241,10 +246,12 @@ class ClaimChecker:
         """Each sentence's first clause that makes a wrong claim.
 
         A point given to the wrong side, a point denied, or a listed misconception or red flag.
+        A listed statement is a whole sentence ("importance is causal, so changing a feature
+        changes the outcome"), so a sentence cut into clauses is also compared with them whole.
         """
         prepared = self._prepare(question)
-        units = [(index, clause) for index, sentence in enumerate(sentences)
-                 for clause in clauses(sentence)]
+        cut = [clauses(sentence) for sentence in sentences]
+        units = [(index, clause) for index, parts in enumerate(cut) for clause in parts]
         if not units:
             return []
         texts = [clause for _, clause in units]
@@ -255,23 +262,29 @@ class ClaimChecker:
         # Every clause against every listed statement and key point: two products, not two
         # per clause (a long answer has a hundred clauses).
         listed = prepared.listed
+        whole = [(index, sentence) for index, sentence in enumerate(sentences)
+                 if len(cut[index]) > 1]
         if listed is not None:
-            vectors = listed.vectors(texts)
+            vectors = listed.vectors(texts + [sentence for _, sentence in whole])
             wrong = (vectors @ listed.wrong.T).toarray()
             right = (vectors @ listed.points.T).toarray().max(axis=1, initial=0.0)
-        found: list[tuple[int, Error]] = []
-        done: set[int] = set()
+        found: dict[int, Error] = {}
         for row, (index, clause) in enumerate(units):
-            if index in done:
+            if index in found:
                 continue
             error = (self._clause_error(question, prepared, clause, masked[row])
                      if masked is not None else None) \
                 or (self._listed_error(prepared, clause, wrong[row], float(right[row]))
                     if listed is not None else None)
             if error is not None:
-                found.append((index, error))
-                done.add(index)
-        return found
+                found[index] = error
+        if listed is not None:
+            for row, (index, sentence) in enumerate(whole, start=len(units)):
+                error = None if index in found else self._listed_error(
+                    prepared, sentence, wrong[row], float(right[row]))
+                if error is not None:
+                    found[index] = error
+        return sorted(found.items())
 
     def row_sides(self, question: Question) -> list[str | None]:
         """The side each key-point phrasing speaks of, in key-point order (None: either)."""

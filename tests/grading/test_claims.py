@@ -48,6 +48,25 @@ def test_a_denied_point_is_named_with_what_is_true(bank: Bank, grader: RubricGra
     assert grade.band is Band.MISSING
 
 
+def test_a_not_in_what_led_to_the_action_does_not_deny_the_action(
+        bank: Bank, grader: RubricGrader) -> None:
+    # "didn't trust" is about the planners, not about the SHAP explanations that followed.
+    grade = grader.grade(question(bank, "explained-model-to-business-users"),
+                         "The stock planners did not trust it, so I showed the top drivers "
+                         "overall and the reasons for each prediction. I kept the jargon out "
+                         "and said things like \"two stock-outs last month raises the risk a "
+                         "lot\". They now use the scores in their weekly reorder meeting.")
+    assert not grade.errors, grade.errors
+    assert grade.band is not Band.MISSING
+
+
+def test_a_listed_mistake_is_heard_across_a_so_i(bank: Bank, grader: RubricGrader) -> None:
+    grade = grader.grade(question(bank, "explained-model-to-business-users"),
+                         "Feature importance shows the causal effect of each feature, so I told "
+                         "the buyers that changing the top feature would change the outcome.")
+    assert grade.errors, grade.notes
+
+
 def test_a_correct_contrast_is_not_an_error(bank: Bank, grader: RubricGrader) -> None:
     grade = grader.grade(question(bank, "l1-vs-l2-regularization"),
                          "L1 (lasso) pushes many weights to exactly zero, while L2 (ridge) "
