@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from bot.bank import TOPICS
-from bot.engine.commands import USAGE
+from bot.engine.commands import COMMANDS
 from tests.conftest import REPO
 
 
 def test_every_command_is_documented() -> None:
     readme = (REPO / "README.md").read_text()
     commands = (REPO / "docs" / "commands.md").read_text()
-    for name in USAGE:
+    for name in COMMANDS:
         assert f"/mlquiz {name}" in readme, name
         assert f"/mlquiz {name}" in commands, name
 

@@ -16,6 +16,7 @@ import logging
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import discord
 import yarl
@@ -27,6 +28,7 @@ from adapters.discord.app import PLATFORM, DiscordAdapter
 from adapters.discord.commands import MlquizGroup
 from adapters.discord.settings import DiscordSettings
 from bot.engine import Quiz
+from bot.engine.commands import COMMANDS
 from bot.ops.health import Health
 from bot.scheduling import Scheduler
 
@@ -117,6 +119,32 @@ async def sync(settings: DiscordSettings, guild_id: int | None) -> int:
     return sum(len(command.options) for command in synced)
 
 
+def command_drift(registered: list[app_commands.AppCommand]) -> str | None:
+    """How the `/mlquiz` Discord knows differs from this version's commands (None: it does not)."""
+    mlquiz = next((c for c in registered if c.name == "mlquiz"), None)
+    if mlquiz is None:
+        return "no global /mlquiz is registered"
+    have = {sub.name: {o.name for o in getattr(sub, "options", [])} for sub in mlquiz.options}
+    want = {spec.name: {o.name for o in spec.options} for spec in COMMANDS.values()}
+    differences = [f"{name} is missing" for name in want if name not in have]
+    differences += [f"{name} is no longer offered" for name in have if name not in want]
+    differences += [f"{name} has different options" for name in want
+                    if name in have and have[name] != want[name]]
+    return "; ".join(differences) or None
+
+
+async def warn_if_commands_differ(tree: app_commands.CommandTree[Any]) -> None:
+    """One warning at start when members would see stale or missing subcommands."""
+    try:
+        drift = command_drift(await tree.fetch_commands())
+    except discord.HTTPException as error:
+        log.warning("Discord: could not read the registered commands: %s", error)
+        return
+    if drift is not None:
+        log.warning("Discord: the registered /mlquiz differs from this version (%s); run "
+                    "`mlquiz discord sync` to update it", drift)
+
+
 async def _wait(seconds: float, stop: asyncio.Event, why: str) -> bool:
     """Sleep unless stopped; True when stopped."""
     if seconds <= 0:
@@ -162,6 +190,7 @@ async def _connected(quiz: Quiz, settings: DiscordSettings, adapter: DiscordAdap
     client = adapter.client
     async with client:
         await login(client, settings)
+        await warn_if_commands_differ(client.tree)
         limits = await client.fetch_session_start_limits()
         needed = len(settings.shard_ids or range(settings.shard_count or 1))
         if await _wait(budget_delay(limits.remaining, limits.total, limits.reset_after / 1000,

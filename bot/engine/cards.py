@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.bank import Category, Question, topic_label
-from bot.engine.commands import ADMIN_ONLY, SUMMARY, USAGE
+from bot.engine.commands import COMMANDS
 from bot.grading import Band, Grade
 from bot.render import (
     Block,
@@ -243,15 +243,14 @@ def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> R
 
 
 def help_card(is_admin: bool) -> Reply:
-    member = [name for name in USAGE if name not in ADMIN_ONLY]
+    def lines(admin: bool) -> Bullets:
+        return Bullets(tuple(spans(code(f"/mlquiz {spec.usage}"), f" — {spec.summary}")
+                             for spec in COMMANDS.values() if spec.admin is admin))
     blocks: list[Block] = [
         Heading("mlquiz — daily ML interview practice"),
         Text(spans("Answer the daily question in its thread or with ", bold("Answer privately"),
                    "; you get private feedback at once, and the model answer comes at reveal.")),
-        Bullets(tuple(spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in member)),
-    ]
-    blocks += [Text(spans(bold("Admins"))), Bullets(tuple(
-        spans(code(f"/mlquiz {USAGE[n]}"), f" — {SUMMARY[n]}") for n in sorted(ADMIN_ONLY)))]
+        lines(False), Text(spans(bold("Admins"))), lines(True)]
     if not is_admin:
         blocks.append(Note(spans("Admin commands are for the admins of this workspace or server.")))
     return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")

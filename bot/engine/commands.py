@@ -1,53 +1,24 @@
-"""`/mlquiz …` parsed once for every adapter; errors say what was wrong and the right form."""
+"""Every `/mlquiz` subcommand, declared once, and the parser every adapter shares.
+
+`COMMANDS` holds one `Spec` per subcommand: its name, summary, usage, who may run it, its
+options (with their choices and completions) and its parser. The help card, the usage lines in
+error messages, the Slack usage hint, the admin check and Discord's application-command group
+are all generated from it; the engine's handler for each is registered with `handles`.
+Errors say what was wrong and show the right form.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
 
 from bot.bank.taxonomy import TOPICS, Category, Difficulty, Level, Role
 from bot.engine import timing
 
-USAGE: dict[str, str] = {
-    "today": "today",
-    "ask": "ask [category] [topic] [role] [level] [difficulty]",
-    "answer": "answer <your answer>",
-    "hint": "hint",
-    "leaderboard": "leaderboard [week|month|all] [channel|workspace]",
-    "streak": "streak",
-    "me": "me",
-    "optout": "optout",
-    "optin": "optin",
-    "help": "help",
-    "schedule": "schedule [HH:MM Area/City [weekdays] [mix=concept,coding] "
-                "[difficulty=easy|medium|hard|any] [reveal=8h|17:00] [grace=6h] "
-                "[digest=mon|off] [remind=1h|off] [track=ROLE|any]]",
-    "pause": "pause",
-    "resume": "resume",
-    "post": "post",
-    "reveal": "reveal",
-}
-SUMMARY: dict[str, str] = {
-    "today": "show today's question",
-    "ask": "get a private practice question",
-    "answer": "answer the open question",
-    "hint": "a nudge for the open question",
-    "leaderboard": "top members this week, month or all time",
-    "streak": "your current and best streak",
-    "me": "your points, rank and streak",
-    "optout": "hide your name from leaderboards and reveals",
-    "optin": "show your name again",
-    "help": "this list",
-    "schedule": "show or set when this channel gets its daily question",
-    "pause": "stop daily posts in this channel",
-    "resume": "restart daily posts",
-    "post": "post today's question here now (once a day)",
-    "reveal": "reveal today's answer now",
-}
-ADMIN_ONLY = frozenset({"schedule", "pause", "resume", "post", "reveal"})
-NO_ARGS = frozenset({"today", "hint", "streak", "me", "optout", "optin", "help", "pause",
-                     "resume", "post", "reveal"})
 PERIODS = ("week", "month", "all")
 SCOPES = ("channel", "workspace")
 MAX_COMMAND_CHARS = 9000
@@ -57,7 +28,8 @@ class CommandError(Exception):
     """A malformed command; `str()` is the friendly message to show."""
 
     def __init__(self, message: str, command: str | None = None) -> None:
-        usage = f"\nUsage: `/mlquiz {USAGE[command]}`" if command in USAGE else ""
+        spec = COMMANDS.get(command or "")
+        usage = f"\nUsage: `/mlquiz {spec.usage}`" if spec else ""
         super().__init__(message + usage)
 
 
@@ -118,25 +90,25 @@ def parse(text: str) -> Parsed:
     if not words:
         return Parsed("help")
     name, rest = words[0].lower().lstrip("/"), (words[1].strip() if len(words) > 1 else "")
-    if name not in USAGE:
-        raise CommandError(f"I don't know the command `{name[:40]}`.{_closest(name, list(USAGE))}"
-                           " Try `/mlquiz help` for the list.")
-    if name in NO_ARGS:
+    spec = COMMANDS.get(name)
+    if spec is None:
+        raise CommandError(f"I don't know the command `{name[:40]}`."
+                           f"{_closest(name, list(COMMANDS))} Try `/mlquiz help` for the list.")
+    if spec.parse is None:
         if rest:
             raise CommandError(f"`{name}` takes no arguments.", name)
         return Parsed(name)
-    if name == "answer":
-        if not rest:
-            raise CommandError("Write your answer after `answer`.", name)
-        return AnswerText(name, rest)
-    if name == "ask":
-        return _parse_ask(rest.split())
-    if name == "leaderboard":
-        return _parse_leaderboard(rest.lower().split())
-    return _parse_schedule(rest.split())
+    return spec.parse(rest)
 
 
-def _parse_ask(args: list[str]) -> Ask:
+def _parse_answer(rest: str) -> AnswerText:
+    if not rest:
+        raise CommandError("Write your answer after `answer`.", "answer")
+    return AnswerText("answer", rest)
+
+
+def _parse_ask(rest: str) -> Ask:
+    args = rest.split()
     category: Category | None = None
     topic: str | None = None
     difficulty: Difficulty | None = None
@@ -166,7 +138,8 @@ def _parse_ask(args: list[str]) -> Ask:
     return Ask("ask", category, topic, difficulty, role, level)
 
 
-def _parse_leaderboard(args: list[str]) -> Leaderboard:
+def _parse_leaderboard(rest: str) -> Leaderboard:
+    args = rest.lower().split()
     period, scope = "week", "channel"
     for word in args:
         if word in PERIODS or word in ("alltime", "all-time"):
@@ -194,7 +167,8 @@ def _parse_duration(text: str) -> int | None:
     return total if not number and total > 0 else None
 
 
-def _parse_schedule(args: list[str]) -> Parsed:
+def _parse_schedule(rest: str) -> Parsed:
+    args = rest.split()
     if not args:
         return Parsed("schedule")
     if len(args) < 2:
@@ -284,3 +258,134 @@ def _parse_mix(value: str) -> dict[str, int]:
         raise CommandError("Name at least one category after mix=.", "schedule")
     return mix
 
+
+
+# ---- the registry ------------------------------------------------------------------------
+
+
+class Complete(StrEnum):
+    """Values an adapter can offer as the member types (too many for a fixed list)."""
+
+    TOPIC = "topic"
+    ZONE = "zone"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One argument of a subcommand, as a platform's form shows it.
+
+    In the text form a plain option is a word in its place, a `keyed` one is `name=value`, and
+    a `text` one is the rest of the line.
+    """
+
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
+    complete: Complete | None = None
+    keyed: bool = False
+    text: bool = False
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A subcommand: `parse` is None when it takes no arguments."""
+
+    name: str
+    summary: str
+    args: str = ""
+    admin: bool = False
+    options: tuple[Option, ...] = ()
+    parse: Callable[[str], Parsed] | None = None
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name} {self.args}".strip()
+
+    def text_form(self, values: dict[str, str | None]) -> str:
+        """The `/mlquiz` text for option values given by name (a platform's form)."""
+        words = [self.name]
+        for option in self.options:
+            value = values.get(option.name)
+            if not value:
+                continue
+            if option.text:
+                words.append(value)
+            else:
+                word = "".join(value.split())  # one word of the text form
+                words.append(f"{option.name}={word}" if option.keyed else word)
+        return " ".join(words)
+
+
+def _values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
+    Spec("today", "show today's question"),
+    Spec("ask", "get a private practice question",
+         "[category] [topic] [role] [level] [difficulty]",
+         options=(Option("category", "what kind of question", _values(Category)),
+                  Option("topic", "an ML topic", complete=Complete.TOPIC),
+                  Option("role", "the job you are preparing for", _values(Role)),
+                  Option("level", "the seniority it targets", _values(Level)),
+                  Option("difficulty", "how hard", _values(Difficulty))),
+         parse=_parse_ask),
+    Spec("answer", "answer the open question", "<your answer>",
+         options=(Option("text", "your answer; put code between ``` lines", text=True),),
+         parse=_parse_answer),
+    Spec("hint", "a nudge for the open question"),
+    Spec("leaderboard", "top members this week, month or all time",
+         "[week|month|all] [channel|workspace]",
+         options=(Option("period", "this week, this month or all time", PERIODS),
+                  Option("scope", "this channel or the whole workspace or server", SCOPES)),
+         parse=_parse_leaderboard),
+    Spec("streak", "your current and best streak"),
+    Spec("me", "your points, rank and streak"),
+    Spec("optout", "hide your name from leaderboards and reveals"),
+    Spec("optin", "show your name again"),
+    Spec("help", "this list"),
+    Spec("schedule", "show or set when this channel gets its daily question",
+         "[HH:MM Area/City [weekdays] [mix=concept,coding] [difficulty=easy|medium|hard|any] "
+         "[reveal=8h|17:00] [grace=6h] [digest=mon|off] [remind=1h|off] [track=ROLE|any]]",
+         admin=True,
+         options=(Option("time", "local time, 24-hour HH:MM"),
+                  Option("timezone", "an IANA time zone, Area/City", complete=Complete.ZONE),
+                  Option("days", "mon-fri, daily, weekends or mon,wed,fri"),
+                  Option("mix", "categories, e.g. concept,coding:2", keyed=True),
+                  Option("difficulty", "easy, medium, hard or any",
+                         (*_values(Difficulty), "any"), keyed=True),
+                  Option("reveal", "reveal delay or local time, e.g. 8h or 17:00", keyed=True),
+                  Option("grace", "how late a missed post may still go out, e.g. 6h",
+                         keyed=True),
+                  Option("digest", "weekday of the weekly digest, or off", keyed=True),
+                  Option("remind", "reminder before the reveal, e.g. 1h, or off", keyed=True),
+                  Option("track", "questions for one role, or any",
+                         (*_values(Role), "any"), keyed=True)),
+         parse=_parse_schedule),
+    Spec("pause", "stop daily posts in this channel", admin=True),
+    Spec("resume", "restart daily posts", admin=True),
+    Spec("post", "post today's question here now (once a day)", admin=True),
+    Spec("reveal", "reveal today's answer now", admin=True),
+)}
+ADMIN_ONLY = frozenset(name for name, spec in COMMANDS.items() if spec.admin)
+
+
+def usage_hint() -> str:
+    """The one-line hint Slack shows under `/mlquiz` (its manifest's `usage_hint`)."""
+    return " | ".join(spec.name for spec in COMMANDS.values() if not spec.admin)
+
+
+HANDLERS: dict[str, Callable[..., Any]] = {}
+
+
+def handles(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the engine's handler of a declared subcommand (once each)."""
+    if name not in COMMANDS:
+        raise LookupError(f"`{name}` is not declared in COMMANDS")
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        if name in HANDLERS:
+            raise LookupError(f"`{name}` already has a handler")
+        HANDLERS[name] = handler
+        return handler
+    return register

@@ -326,23 +326,28 @@ class QuizEngine:
         if parsed.name in commands.ADMIN_ONLY and not event.actor.is_admin:
             return [cards.error(f"`/mlquiz {parsed.name}` is for admins. "
                                 "Ask an admin of this workspace or server to run it.")]
-        if parsed.name == "answer":
-            assert isinstance(parsed, commands.AnswerText)
-            return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text))
-        now = self.clock()
-        with self.db.transaction() as session:
-            if not self._first_delivery(session, f"cmd:{event.delivery_id}", now):
-                return []
-        handler = getattr(self, f"_cmd_{parsed.name}")
-        result: list[Reply] = handler(event, parsed)
+        if not isinstance(parsed, commands.AnswerText):  # an answer is de-duplicated as one
+            now = self.clock()
+            with self.db.transaction() as session:
+                if not self._first_delivery(session, f"cmd:{event.delivery_id}", now):
+                    return []
+        result: list[Reply] = commands.HANDLERS[parsed.name](self, event, parsed)
         return result
 
+    @commands.handles("answer")
+    def _cmd_answer(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
+        assert isinstance(parsed, commands.AnswerText)
+        return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text))
+
+    @commands.handles("help")
     def _cmd_help(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return [cards.help_card(event.actor.is_admin)]
 
+    @commands.handles("post")
     def _cmd_post(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return self.post_daily(event.place, manual=True)
 
+    @commands.handles("today")
     def _cmd_today(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -370,6 +375,7 @@ class QuizEngine:
                                         title=f"Today's question ({state})",
                                         visibility=Visibility.EPHEMERAL)]
 
+    @commands.handles("ask")
     def _cmd_ask(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         assert isinstance(parsed, commands.Ask)
         if parsed.category is Category.CODING and not self.code_runs:
@@ -412,6 +418,7 @@ class QuizEngine:
             event.delivery_id, event.actor, event.place, "", post_id=post_id), now)
         return self._question(post) if post is not None else None
 
+    @commands.handles("hint")
     def _cmd_hint(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         with self.db.transaction() as session:
             question = self._open_question(session, event, None)
@@ -419,6 +426,7 @@ class QuizEngine:
             return [cards.info("There is no open question here to hint at.")]
         return [cards.hints(question)]
 
+    @commands.handles("leaderboard")
     def _cmd_leaderboard(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         assert isinstance(parsed, commands.Leaderboard)
         now = self.clock()
@@ -433,6 +441,7 @@ class QuizEngine:
         where = "this channel" if parsed.scope == "channel" else "this workspace"
         return [cards.leaderboard(f"{names[parsed.period]} in {where}", rows, you)]
 
+    @commands.handles("streak")
     def _cmd_streak(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -453,6 +462,7 @@ class QuizEngine:
         text += " Days without a scheduled question never break a streak."
         return [cards.info(text, "streak")]
 
+    @commands.handles("me")
     def _cmd_me(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -476,9 +486,11 @@ class QuizEngine:
                 f"(best {view.best}). Your name is {visibility}.")
         return [cards.info(text, "me")]
 
+    @commands.handles("optout")
     def _cmd_optout(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return self._set_opt_out(event, True)
 
+    @commands.handles("optin")
     def _cmd_optin(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return self._set_opt_out(event, False)
 
@@ -493,6 +505,7 @@ class QuizEngine:
                                "points and streak still count; `/mlquiz optin` shows you again.")]
         return [cards.info("Welcome back: your name shows on leaderboards and reveals again.")]
 
+    @commands.handles("schedule")
     def _cmd_schedule(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -528,15 +541,17 @@ class QuizEngine:
                 lead = "Schedule saved."
             elif schedule is None:
                 return [cards.info("This channel has no daily question yet. Set one with "
-                                   f"`/mlquiz {commands.USAGE['schedule']}`, for example "
+                                   f"`/mlquiz {commands.COMMANDS['schedule'].usage}`, for example "
                                    "`/mlquiz schedule 09:00 Europe/Berlin mon-fri`.")]
             else:
                 lead = "Current schedule."
             return [describe_schedule(schedule, now, lead)]
 
+    @commands.handles("pause")
     def _cmd_pause(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return self._set_paused(event, True)
 
+    @commands.handles("resume")
     def _cmd_resume(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         return self._set_paused(event, False)
 
@@ -552,6 +567,7 @@ class QuizEngine:
         return [cards.info("Daily questions are paused here. `/mlquiz resume` restarts them."
                            if paused else "Daily questions are back on.")]
 
+    @commands.handles("reveal")
     def _cmd_reveal(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:
         now = self.clock()
         with self.db.transaction() as session:

@@ -24,7 +24,7 @@ from adapters.discord.run import (
 from adapters.discord.settings import DiscordSettings
 from bench.discord_standin import DiscordStandIn, text_of
 from bot.engine import Quiz, QuizEngine
-from bot.engine.commands import USAGE
+from bot.engine.commands import COMMANDS
 from tests.discord.conftest import TOKEN, settings_for, start_bot
 
 
@@ -41,10 +41,10 @@ async def test_sync_registers_every_subcommand_with_choices_and_autocomplete(
     guild = standin.guild()
     count = await sync(settings_for(standin), int(guild.guild_id))
     [command] = standin.commands[guild.guild_id]
-    assert command["name"] == "mlquiz" and count == len(USAGE)
+    assert command["name"] == "mlquiz" and count == len(COMMANDS)
     assert command["dm_permission"] is False  # questions live in servers' channels
     subcommands = {o["name"]: o for o in command["options"]}
-    assert set(subcommands) == set(USAGE)
+    assert set(subcommands) == set(COMMANDS)
     ask = {o["name"]: o for o in subcommands["ask"]["options"]}
     assert [c["value"] for c in ask["category"]["choices"]] == [
         "concept", "coding", "scenario", "project", "behavioral"]
@@ -57,6 +57,53 @@ async def test_sync_registers_every_subcommand_with_choices_and_autocomplete(
     assert "global" not in standin.commands  # a guild sync leaves global commands alone
     await sync(settings_for(standin), None)
     assert [c["name"] for c in standin.commands["global"]] == ["mlquiz"]
+
+
+async def test_discord_offers_every_option_the_help_describes(standin: DiscordStandIn) -> None:
+    """The group is generated from the registry: no subcommand or option is left behind
+    (Discord's `schedule` once had no grace=, digest=, remind= or track=)."""
+    guild = standin.guild()
+    await sync(settings_for(standin), int(guild.guild_id))
+    [command] = standin.commands[guild.guild_id]
+    offered = {sub["name"]: {o["name"]: o for o in sub.get("options", [])}
+               for sub in command["options"]}
+    for spec in COMMANDS.values():
+        assert set(offered[spec.name]) == {o.name for o in spec.options}, spec.name
+        for option in spec.options:
+            given = offered[spec.name][option.name]
+            assert [c["value"] for c in given.get("choices", [])] == list(option.choices)
+            assert given.get("autocomplete", False) is (option.complete is not None)
+    assert {"grace", "digest", "remind", "track"} <= set(offered["schedule"])
+
+
+async def test_a_stale_registration_is_one_warning_at_start_until_synced(
+        sqlite_engine: QuizEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    standin = DiscordStandIn(TOKEN, session_starts=3)  # no logins left: it stops after the check
+    await standin.start()
+    quiz = Quiz(sqlite_engine)
+    caplog.set_level(logging.WARNING, "adapters.discord.run")
+
+    async def start() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(quiz, settings_for(standin, restart_backoff=0), stop,
+                                         tmp_path / "starts"))
+        await standin.wait_for(lambda: len(standin.of("GET /gateway/bot")) > gateways)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    gateways = 0
+    await sync(settings_for(standin), None)
+    old = standin.commands["global"][0]
+    old["options"] = [o for o in old["options"] if o["name"] != "hint"]
+    await start()
+    assert "mlquiz discord sync" in caplog.text and "hint is missing" in caplog.text
+    caplog.clear()
+    await sync(settings_for(standin), None)
+    gateways = len(standin.of("GET /gateway/bot"))
+    await start()
+    assert "mlquiz discord sync" not in caplog.text
+    quiz.close()
+    await standin.stop()
 
 
 async def test_a_refused_token_is_one_clear_line(standin: DiscordStandIn) -> None:

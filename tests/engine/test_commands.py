@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import yaml
 
 from bot.bank import Category, Difficulty
 from bot.engine import commands as c
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -67,3 +69,15 @@ def test_hostile_text_in_unknown_command_is_truncated() -> None:
     with pytest.raises(c.CommandError) as error:
         c.parse("@everyone" * 100)
     assert len(str(error.value)) < 200
+
+
+def test_every_declared_subcommand_has_exactly_one_handler() -> None:
+    import bot.engine.core  # noqa: F401 - registers the handlers
+
+    assert set(c.HANDLERS) == set(c.COMMANDS)
+
+
+def test_the_slack_manifest_hints_every_member_command() -> None:
+    manifest = yaml.safe_load((REPO / "deploy" / "slack" / "manifest.yml").read_text())
+    [slash] = manifest["features"]["slash_commands"]
+    assert slash["usage_hint"] == c.usage_hint()
