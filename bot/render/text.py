@@ -73,7 +73,7 @@ def inline_plain(parts: Inline) -> str:
         elif span.style == "user":
             out.append(neutralize_mentions(span.text))
         elif span.style == "mention":
-            out.append("@" + neutralize_mentions(span.text))
+            out.append("@" + neutralize_mentions(span.text).removeprefix("@"))  # "@Ann" once
         else:
             out.append(span.text)
     return "".join(out)

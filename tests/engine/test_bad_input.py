@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from bot.engine import Actor, Quiz, QuizEngine
 from bot.engine import Command as CommandEvent
 from bot.render import render_plain
+from bot.render.reply import Text, mention, spans
+from bot.render.text import block_plain
 from bot.store.models import Answer, Schedule, User
 from tests.engine.helpers import PLACE, answer, command, member, only, text_of
 
@@ -78,3 +80,9 @@ async def test_a_broken_database_gives_a_short_apology_and_one_log_line(
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "command failed" in errors[0].getMessage()
     assert "\n" not in errors[0].getMessage()
+
+
+def test_a_name_that_starts_with_an_at_sign_is_mentioned_with_one() -> None:
+    shown = block_plain(Text(spans("waiting for ", mention("u1", "@channel *boss*"), ", ",
+                                   mention("u2", "Ann"))))
+    assert shown == "waiting for @\u2060channel *boss*, @Ann"
