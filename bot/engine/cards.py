@@ -147,7 +147,7 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     if facts.scoring:
         streak = f" Streak: {facts.streak} day{'s' if facts.streak != 1 else ''}." \
             if facts.streak else ""
-        lines.append(Text(spans(f"+{facts.points} points (1 for answering, "
+        lines.append(Text(spans(f"+{points_text(facts.points)} (1 for answering, "
                                 f"{facts.points - 1} for quality).{streak}")))
     elif facts.practice:
         lines.append(Text(spans(italic("Practice answer: feedback only, no points."))))
@@ -207,7 +207,7 @@ def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | 
     blocks: list[Block] = [Heading("Answer reveal"), *_what_was_asked(question)]
     if top:
         blocks += [Text(spans(bold("Top answers"))), Bullets(tuple(
-            spans(f"{i}. ", user_text(t.name), f" — {t.points} pts ({t.band.value})")
+            spans(f"{i}. ", user_text(t.name), f" — {points_text(t.points)} ({t.band.value})")
             for i, t in enumerate(top, 1)))]
     stats = f"{answered} answer{'s' if answered != 1 else ''}"
     if answered:
@@ -234,11 +234,11 @@ def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> R
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}
     blocks: list[Block] = [Heading(title), Bullets(tuple(
         spans(f"{medal.get(r.rank, f'{r.rank}.')} ", user_text(r.name),
-              f" — {r.points} pts, {r.answers} answer{'s' if r.answers != 1 else ''}",
+              f" — {points_text(r.points)}, {r.answers} answer{'s' if r.answers != 1 else ''}",
               " ← you" if r.is_you else "")
         for r in rows))]
     if you is not None and not any(r.is_you for r in rows):
-        blocks.append(Note(spans(f"You: #{you.rank} with {you.points} pts.")))
+        blocks.append(Note(spans(f"You: #{you.rank} with {points_text(you.points)}.")))
     return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)
 
 
@@ -256,26 +256,40 @@ def help_card(is_admin: bool) -> Reply:
     return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")
 
 
+def points_text(points: int) -> str:
+    return f"{points} point{'' if points == 1 else 's'}"
+
+
+def ranked(points: Sequence[int]) -> list[int]:
+    """Standard competition ranks ("1224") of points sorted from the most: equal points share."""
+    return [1 + sum(1 for other in points if other > mine) for mine in points]
+
+
 def digest(*, channel: str, week_of: dt.date, top: Sequence[tuple[str, int]],
-           streaks: Sequence[tuple[str, int]], weakest: tuple[str, float] | None) -> Reply:
-    """The weekly digest: the week's top members, the longest streaks, the weakest topic."""
+           streaks: Sequence[tuple[str, int]], weakest: tuple[str, str, float] | None) -> Reply:
+    """The weekly digest: the week's top members, the longest streaks, the weakest topic.
+
+    `top` is sorted by points; those ranked 1 to 3 get medals, ties alike. `weakest` is the
+    topic's slug, its name and the group's average score on it.
+    """
     title = f"Week of {week_of:%d %b} in review"
     blocks: list[Block] = [Heading(title)]
+    ranks = ranked([points for _, points in top])
     if top:
         medal = {1: "🥇", 2: "🥈", 3: "🥉"}
         blocks += [Text(spans(bold("Top of the week"))), Bullets(tuple(
-            spans(f"{medal[i]} ", user_text(name), f" — {points} pts")
-            for i, (name, points) in enumerate(top, 1)))]
+            spans(f"{medal[rank]} ", user_text(name), f" — {points_text(points)}")
+            for rank, (name, points) in zip(ranks, top, strict=True) if rank in medal))]
     else:
         blocks.append(Text(spans("Nobody scored last week. Today's question is a fresh start!")))
     if streaks:
         blocks += [Text(spans(bold("Longest streaks"))), Bullets(tuple(
             spans(user_text(name), f" — {days} days in a row") for name, days in streaks))]
     if weakest is not None:
-        topic, score = weakest
-        blocks.append(Text(spans(bold("The group's weakest topic: "), topic,
-                                 f" (average score {score:.0%}). Try ",
-                                 code("/mlquiz ask"), " with that topic for practice.")))
+        slug, name, score = weakest
+        blocks.append(Text(spans(bold("The group's weakest topic: "), name,
+                                 f" (average score {score:.0%}). Practise it with ",
+                                 code(f"/mlquiz ask {slug}"), ".")))
     return Reply(kind="digest", blocks=tuple(blocks), visibility=Visibility.CHANNEL,
                  channel=channel, summary=title)
 

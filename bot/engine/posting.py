@@ -482,13 +482,16 @@ class Posting:
 
     def _digest(self, session: Session, channel_id: int, channel_ext: str, start: dt.date
                 ) -> Reply:
-        """Top of the week from `start`, the longest streaks, and the group's weakest topic."""
+        """Top of the week from `start`, the longest streaks, and the group's weakest topic.
+
+        Ten members at most are read, so ties at third place all get their medal.
+        """
         top = session.execute(
             sa.select(User.display_name, Tally.points).join(User, User.id == Tally.user_id)
             .where(Tally.scope == "channel", Tally.scope_id == channel_id,
                    Tally.period == "week", Tally.period_start == start,
                    Tally.hidden.is_(False))
-            .order_by(Tally.points.desc(), Tally.answers.desc(), Tally.user_id).limit(3)).all()
+            .order_by(Tally.points.desc(), Tally.answers.desc(), Tally.user_id).limit(10)).all()
         streaks = session.execute(
             sa.select(User.display_name, Streak.current).join(User, User.id == Streak.user_id)
             .where(Streak.channel_id == channel_id, Streak.current > 1,
@@ -512,7 +515,7 @@ class Posting:
             channel=channel_ext, week_of=start,
             top=[(name, points) for name, points in top],
             streaks=[(name, current) for name, current in streaks],
-            weakest=(topic_label(weakest[0]), sum(weakest[1]) / len(weakest[1]))
+            weakest=(weakest[0], topic_label(weakest[0]), sum(weakest[1]) / len(weakest[1]))
             if weakest else None)
 
     def _reminders(self, platform: str, now: dt.datetime, replica: str) -> list[Reply]:

@@ -24,13 +24,32 @@ def prose_of(answer: str, code: str) -> str | None:
     return prose if split_sentences(prose) else None
 
 
+def failures(report: CheckReport) -> tuple[str, ...]:
+    """Each failed test with what went wrong; a cause shared by several tests is said once."""
+    failed = [o for o in report.outcomes if not o.passed]
+    shared: dict[str, list[str]] = {}
+    for outcome in failed:
+        if outcome.cause:
+            shared.setdefault(outcome.cause, []).append(outcome.name)
+    lines: list[str] = []
+    for outcome in failed:
+        names = shared.get(outcome.cause, [])
+        if len(names) < 2:
+            lines.append(f"{outcome.name}: {outcome.detail}")
+        elif names[0] == outcome.name:
+            which = (f"all {len(names)} tests" if len(names) == report.total
+                     else f"{len(names)} tests ({', '.join(names)})")
+            lines.append(f"{which}: {outcome.cause}")
+    return tuple(lines)
+
+
 def code_grade(report: CheckReport, discussion: Grade | None = None) -> Grade:
     """Passed tests are 'covered', failed ones 'missed' with what was expected and came back.
 
     `discussion` is the answer's prose graded against the key points, when it has any.
     """
     covered = tuple(o.name for o in report.outcomes if o.passed)
-    missed = tuple(f"{o.name}: {o.detail}" for o in report.outcomes if not o.passed)
+    missed = failures(report)
     tests = report.passed / report.total if report.total else 0.0
     explained = discussion.score if discussion is not None else 0.0
     score = TESTS * tests + (1 - TESTS) * explained

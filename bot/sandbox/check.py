@@ -28,6 +28,9 @@ class TestOutcome:
     name: str
     passed: bool
     detail: str  # empty when passed; else what was expected and what came back, or the error
+    # What went wrong whatever the test expected (an exception raised, not run): the same for
+    # every test that failed the same way, so feedback can say it once.
+    cause: str = ""
 
 
 @dataclass
@@ -294,7 +297,7 @@ def compare(question: Question, expected: list[Expectation | None], run: RunResu
         if question.language == "sql" and not question.ordered:
             record, want = _row_sets(record, want)
         passed, detail = _judge(record, want, question.tolerance, problem)
-        outcomes.append(TestOutcome(test.name, passed, detail))
+        outcomes.append(TestOutcome(test.name, passed, detail, _cause(record, want, detail)))
     if not problem and not any(r.get("done") for r in run.records) and outcomes and not all(
             o.passed for o in outcomes):
         problem = "Your program stopped before every test had run."
@@ -309,6 +312,14 @@ def _row_sets(record: dict[str, Any] | None, want: Expectation | None
     if want is not None and want[0] == "value":
         want = ("value", as_row_set(want[1]))
     return record, want
+
+
+def _cause(record: dict[str, Any] | None, want: Expectation | None, detail: str) -> str:
+    """The failure's cause when it does not depend on the test: an exception, or not run."""
+    if record is not None and "raised" in record and want is not None and want[0] != "raises":
+        message = str(record.get("message", ""))
+        return f"your code raised {record['raised']}" + (f": {message}" if message else "")
+    return detail if detail.startswith(("not run", "your code raised")) else ""
 
 
 def _judge(record: dict[str, Any] | None, want: Expectation | None, tolerance: float,

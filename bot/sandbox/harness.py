@@ -121,7 +121,7 @@ class Encoder:
                 return self.encode(value.tolist(), depth + 1)
         if module == "pandas._libs.missing" or name in ("NAType", "NaTType"):
             return {"float": "nan"}
-        raise Unencodable(f"returned a {name}, which the checker cannot compare; "
+        raise Unencodable(f"returned an object of type {name}, which the checker cannot compare; "
                           "return numbers, strings, lists, dicts, numpy arrays or pandas objects")
 
 

@@ -45,7 +45,7 @@ def test_three_members_over_several_days_across_dst(tmp_path: Path) -> None:
     assert "Your streak: 4 daily questions in a row (best: 4)" in out
     assert "Your streak ended" in out and "best is 2" in out  # Bob missed Sunday
     board = out.split("== This week in this channel ==")[-1].split("mlquiz ▸")[0]
-    assert re.search(r"Alice — \d+ pts, 1 answer", board)  # Monday starts a new week
+    assert re.search(r"Alice — \d+ points?, 1 answer", board)  # Monday starts a new week
     assert "Bob" not in board and "Cy" not in board
 
 

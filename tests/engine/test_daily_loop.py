@@ -67,7 +67,7 @@ def test_first_answer_scores_revisions_do_not(engine: QuizEngine) -> None:
         rows = session.execute(sa.select(Answer.points, Answer.scoring_slot)
                                .order_by(Answer.id)).all()
     assert rows[0].scoring_slot == 1 and rows[0].points >= 1
-    assert f"+{rows[0].points} points" in text_of([first])
+    assert f"+{rows[0].points} point{'s' if rows[0].points != 1 else ''} (" in text_of([first])
     assert rows[1].scoring_slot is None and rows[1].points == 0
 
 

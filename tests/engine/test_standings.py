@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from bot.bank import Difficulty
 from bot.engine import Place, QuizEngine
+from bot.engine.cards import points_text
 from bot.engine.scoring import points_for, rebuild_tallies
 from bot.store.models import Tally
 from tests.conftest import FakeClock
@@ -36,7 +37,7 @@ def test_leaderboard_ranks_ties_and_hides_opted_out(engine: QuizEngine) -> None:
     board = only(command(engine, "leaderboard", member("Zed")), "leaderboard")
     rendered = text_of([board])
     assert "Bo" not in rendered
-    lines = [line for line in rendered.splitlines() if "pts" in line]
+    lines = [line for line in rendered.splitlines() if " point" in line]
     # equal points share the rank; ties listed in a stable order (who joined first)
     assert lines[0].lstrip(" •").startswith("🥇 Zed") and lines[1].lstrip(" •").startswith("🥇 Amy")
     assert "← you" in lines[0]
@@ -126,3 +127,7 @@ def test_local_days_follow_the_channel_time_zone(engine: QuizEngine, clock: Fake
     clock.now = dt.datetime(2026, 3, 2, 11, 30, tzinfo=dt.UTC)  # 00:30 Tuesday NZDT
     second = only(command(engine, "post"), "question")
     assert first.post_id != second.post_id
+
+
+def test_one_point_is_one_point() -> None:
+    assert [points_text(n) for n in (0, 1, 2)] == ["0 points", "1 point", "2 points"]

@@ -914,6 +914,12 @@ def test_forged_submissions_do_not_pass(checker: Checker, submission: str) -> No
     assert report.passed <= 1, report.to_json()  # at most the one TypeError test, honestly
 
 
+def test_a_lying_object_is_named_by_its_type(checker: Checker, run: Run) -> None:
+    report = check(checker, FORGERIES["always-equal-object"])
+    assert any("returned an object of type Anything, which the checker cannot compare"
+               in outcome.detail for outcome in report.outcomes), report.to_json()
+
+
 def test_forged_records_are_flagged_as_tampering(checker: Checker, run: Run) -> None:
     """A record line printed by the submission collides with the harness's own: tampered."""
     report = check(checker, FORGERIES["forged-record-lines"])

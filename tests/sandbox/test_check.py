@@ -57,6 +57,22 @@ def test_each_failure_says_what_was_expected_and_what_came_back(checker: Checker
     assert "three small numbers: expected 3, got 2.25" in grade.missed
 
 
+def test_the_same_failure_in_every_test_is_shown_once(checker: Checker) -> None:
+    report = checker.check(MEAN, "import os\ndef mean(values):\n"
+                                 "    raise RuntimeError('environment: ' + 'x' * 200)\n")
+    grade = code_grade(report)
+    assert report.passed == 0
+    # Three tests expect a value and got the same exception: one line. The fourth expects a
+    # ValueError, so what it got is its own news.
+    assert grade.missed == (
+        "3 tests (three small numbers, a longer list, negative values): your code raised "
+        f"RuntimeError: {report.outcomes[0].cause.split(': ', 1)[1]}",
+        f"an empty list is refused: {report.outcomes[3].detail}"), grade.missed
+    assert report.outcomes[3].detail.startswith("expected ValueError to be raised, but it raised")
+    everything = checker.check(MEAN, "raise SystemExit(3)\n")
+    assert code_grade(everything).missed == ("all 4 tests: your code raised SystemExit: 3",)
+
+
 def test_feedback_never_shows_the_hidden_call(checker: Checker) -> None:
     report = checker.check(MEAN, "def mean(values):\n    return 0\n")
     text = " ".join(o.detail for o in report.outcomes)

@@ -238,6 +238,28 @@ def test_the_weekly_digest_sums_up_the_week_once(engine: QuizEngine,
     engine.mark_sent(int(digests[0].meta["send_id"]), "digest-1")
 
 
+def test_the_digest_gives_equal_points_one_rank_and_an_ask_that_works(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    command(engine, "schedule 09:00 UTC daily digest=mon")
+    channel = channel_id(engine)
+    for day in range(3):  # Mon 2 … Wed 4 March: Ann and Bob answer alike, Cy once
+        clock.now = utc(2026, 3, 2 + day, 9, 0)
+        sent(engine, engine.post_scheduled(channel))
+        answer(engine, GOOD, member("Ann"))
+        answer(engine, GOOD, member("Bob"))
+        if day == 0:
+            answer(engine, GOOD, member("Cy"))
+    clock.now = utc(2026, 3, 9, 9, 0)
+    [digest] = [r for r in engine.due("test") if r.kind == "digest"]
+    shown = text_of([digest])
+    assert "🥇 Ann" in shown and "🥇 Bob" in shown and "🥈" not in shown
+    assert "🥉 Cy" in shown  # two ahead of Cy: third
+    [suggestion] = [line for line in shown.splitlines() if "weakest topic" in line]
+    slug = suggestion.split("/mlquiz ask ")[1].split("`")[0]
+    practice = command(engine, f"ask {slug}", member("Ann"))
+    assert practice[0].kind != "error", text_of(practice)
+
+
 def test_a_reminder_names_the_regulars_who_have_not_answered_once(
         engine: QuizEngine, clock: FakeClock) -> None:
     command(engine, "schedule 09:00 UTC daily reveal=8h remind=1h")
