@@ -59,6 +59,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 def cmd_bank_lint(args: argparse.Namespace) -> int:
     from bot.bank import default_bank_path
     from bot.bank.lint import lint_path
+    from bot.bank.loader import question_files
 
     root = Path(args.path) if args.path else (_settings().bank_path or default_bank_path())
     code = None
@@ -79,6 +80,9 @@ def cmd_bank_lint(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
+    checked = len(question_files(root))
+    print(f"{checked} question file{'s' if checked != 1 else ''} checked: no problems"
+          + ("" if code is not None or args.no_code else " (coding questions not run)"))
     return 0
 
 
@@ -284,13 +288,14 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     from adapters.console import ConsoleApp, run_console
     from bot.engine import Quiz
-    from bot.engine.timing import SettableClock, zone
+    from bot.engine.timing import SettableClock, zone, zone_error
 
     settings = _settings()
     tz_name = args.tz or settings.default_timezone
     tz = zone(tz_name)
-    if tz is None:
-        raise UserError(f"unknown time zone {tz_name!r}; use an IANA name like Europe/Berlin")
+    problem = zone_error(tz_name)
+    if tz is None or problem is not None:
+        raise UserError("--tz: " + (problem or "").replace("`", ""))
     clock = SettableClock()
     if args.at:
         try:

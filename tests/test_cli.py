@@ -33,6 +33,7 @@ def test_bank_lint_clean_and_broken(tmp_path: Path) -> None:
         (clean / path).write_text(yaml.safe_dump(question, sort_keys=False))
     done = mlquiz("bank", "lint", str(clean))
     assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "2 question files checked: no problems\n"
     coding = clean / "coding" / "adamw-update-step-numpy.yaml"
     coding.write_text(coding.read_text().replace("return new_param,", "return param,"))
     done = mlquiz("bank", "lint", str(clean))
@@ -182,3 +183,12 @@ def test_bank_stats_counts_and_names_what_is_short(tmp_path: Path) -> None:
     assert short.returncode == 1
     assert "questions: 1 of 420" in short.stdout and "role llm-engineer: no questions" in \
         short.stdout
+
+
+def test_a_mistyped_console_time_zone_gets_a_suggestion(tmp_path: Path) -> None:
+    done = mlquiz("console", "--tz", "Europe/Berln", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("mlquiz: --tz: Europe/Berln is not a time zone I know. Did "
+                                   "you mean Europe/Berlin or Europe/Dublin or Europe/Belfast?")
+    assert "Traceback" not in done.stderr
+

@@ -62,7 +62,7 @@ class Leaderboard(Parsed):
 class ScheduleSet(Parsed):
     post_time: dt.time = dt.time(9, 0)
     timezone: str = "UTC"
-    weekdays: int = timing.EVERY_DAY
+    weekdays: int | None = None  # None keeps them; `daily` sets every day
     categories: dict[str, int] | None = None
     difficulty: str | None = field(default=None)  # "any" clears it
     reveal_minutes: int | None = None
@@ -178,11 +178,9 @@ def _parse_schedule(rest: str) -> Parsed:
     if post_time is None:
         raise CommandError(f"`{args[0][:20]}` is not a time; use 24-hour HH:MM, like 09:30.",
                            "schedule")
-    if timing.zone(args[1]) is None:
-        close = timing.suggest_zones(args[1][:64])
-        hint = f" Did you mean {' or '.join(f'`{z}`' for z in close)}?" if close else \
-            " Use a name like `Europe/Berlin` or `America/New_York`."
-        raise CommandError(f"`{args[1][:64]}` is not a time zone I know.{hint}", "schedule")
+    problem = timing.zone_error(args[1])
+    if problem is not None:
+        raise CommandError(problem, "schedule")
     result = ScheduleSet("schedule", post_time, args[1])
     for arg in args[2:]:
         key, _, value = arg.partition("=")
@@ -244,6 +242,8 @@ def _parse_digest_day(value: str) -> int:
 
 
 def _parse_mix(value: str) -> dict[str, int]:
+    if value == "all":
+        return {}  # every category, equally
     mix: dict[str, int] = {}
     for part in filter(None, value.split(",")):
         name, _, weight = part.partition(":")
@@ -296,6 +296,7 @@ class Spec:
     admin: bool = False
     options: tuple[Option, ...] = ()
     parse: Callable[[str], Parsed] | None = None
+    reschedules: bool = False  # the process re-arms its timers after it runs
 
     @property
     def usage(self) -> str:
@@ -345,13 +346,13 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
     Spec("optin", "show your name again"),
     Spec("help", "this list"),
     Spec("schedule", "show or set when this channel gets its daily question",
-         "[HH:MM Area/City [weekdays] [mix=concept,coding] [difficulty=easy|medium|hard|any] "
+         "[HH:MM Area/City [weekdays] [mix=concept,coding|all] [difficulty=easy|medium|hard|any] "
          "[reveal=8h|17:00] [grace=6h] [digest=mon|off] [remind=1h|off] [track=ROLE|any]]",
-         admin=True,
+         admin=True, reschedules=True,
          options=(Option("time", "local time, 24-hour HH:MM"),
                   Option("timezone", "an IANA time zone, Area/City", complete=Complete.ZONE),
                   Option("days", "mon-fri, daily, weekends or mon,wed,fri"),
-                  Option("mix", "categories, e.g. concept,coding:2", keyed=True),
+                  Option("mix", "categories, e.g. concept,coding:2, or all", keyed=True),
                   Option("difficulty", "easy, medium, hard or any",
                          (*_values(Difficulty), "any"), keyed=True),
                   Option("reveal", "reveal delay or local time, e.g. 8h or 17:00", keyed=True),
@@ -362,8 +363,8 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
                   Option("track", "questions for one role, or any",
                          (*_values(Role), "any"), keyed=True)),
          parse=_parse_schedule),
-    Spec("pause", "stop daily posts in this channel", admin=True),
-    Spec("resume", "restart daily posts", admin=True),
+    Spec("pause", "stop daily posts in this channel", admin=True, reschedules=True),
+    Spec("resume", "restart daily posts", admin=True, reschedules=True),
     Spec("post", "post today's question here now (once a day)", admin=True),
     Spec("reveal", "reveal today's answer now", admin=True),
 )}

@@ -512,12 +512,17 @@ class QuizEngine:
             channel = self.directory.channel(session, event.place, now)
             schedule = schedule_of(session, channel.id)
             if isinstance(parsed, commands.ScheduleSet):
+                current = schedule or default_schedule(channel.id, self.settings, now)
+                refused = _reveal_too_late(current, parsed)
+                if refused is not None:
+                    return [cards.error(refused)]
                 if schedule is None:
-                    schedule = default_schedule(channel.id, self.settings, now)
+                    schedule = current
                     session.add(schedule)
                 schedule.post_time = parsed.post_time.strftime("%H:%M")
                 schedule.timezone = parsed.timezone
-                schedule.weekdays = parsed.weekdays
+                if parsed.weekdays is not None:
+                    schedule.weekdays = parsed.weekdays
                 if parsed.categories is not None:
                     schedule.categories = parsed.categories
                 if parsed.difficulty is not None:
@@ -633,6 +638,25 @@ def leaderboard_rows(session: Session, scope: str, scope_id: int, period: str,
 def _duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     return " ".join(filter(None, (f"{hours} h" if hours else "", f"{rest} min" if rest else "")))
+
+
+def _reveal_too_late(current: Schedule, change: commands.ScheduleSet) -> str | None:
+    """Why a change would reveal a question after the next one is posted (None: it would not).
+
+    A fixed reveal time comes within a day of its post, so only a delay can be too long.
+    """
+    weekdays = change.weekdays if change.weekdays is not None else current.weekdays
+    fixed = change.reveal_time is not None or (
+        change.reveal_minutes is None and current.reveal_time is not None)
+    minutes = change.reveal_minutes if change.reveal_minutes is not None \
+        else current.reveal_after_minutes
+    gap = timing.shortest_gap_days(weekdays) * 1440
+    if fixed or minutes < gap:
+        return None
+    return (f"A reveal {_duration(minutes)} after posting would come after the next question is "
+            f"posted ({_duration(gap)} later on {timing.format_weekdays(weekdays)}). Use a "
+            f"shorter reveal=, like reveal=8h, or a local time such as reveal=17:00.\n"
+            f"Usage: `/mlquiz {commands.COMMANDS['schedule'].usage}`")
 
 
 def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:

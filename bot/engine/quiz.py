@@ -25,7 +25,6 @@ Notify = Callable[[Reply], Coroutine[Any, Any, None]]
 # Looks for a card in its channel, sent since the given instant; returns its reference or None.
 FindCard = Callable[[Reply, dt.datetime], Awaitable[str | None]]
 MARK_WINDOW = 0.02  # seconds to gather reports of sent cards into one write
-SCHEDULE_CHANGES = frozenset({"schedule", "pause", "resume"})
 SORRY = ("Something went wrong on our side and nothing was recorded. Please try again in a "
          "moment.")
 RESTARTING = "mlquiz is restarting, so nothing was recorded. Send it again in a minute."
@@ -111,8 +110,8 @@ class Quiz:
             return await self.answer(Answer(event.delivery_id, event.actor, event.place,
                                             parsed.text), notify)
         replies = await self._run("command", self.engine.command, event)
-        if parsed is not None and parsed.name in SCHEDULE_CHANGES and event.actor.is_admin \
-                and self.on_schedule_change is not None:
+        if parsed is not None and commands.COMMANDS[parsed.name].reschedules \
+                and event.actor.is_admin and self.on_schedule_change is not None:
             await self.on_schedule_change()  # this process re-arms at once; others on sweep
         return replies
 

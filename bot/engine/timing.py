@@ -82,6 +82,35 @@ def zone(name: str) -> ZoneInfo | None:
         return None
 
 
+# Abbreviations people type for a zone, and the city a schedule should name instead.
+_ABBREVIATIONS = {"est": "America/New_York", "edt": "America/New_York",
+                  "cst": "America/Chicago", "cdt": "America/Chicago",
+                  "mst": "America/Denver", "mdt": "America/Denver",
+                  "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
+                  "gmt": "Europe/London", "bst": "Europe/London", "wet": "Europe/Lisbon",
+                  "cet": "Europe/Paris", "cest": "Europe/Paris", "eet": "Europe/Athens",
+                  "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "hst": "Pacific/Honolulu"}
+
+
+def zone_error(name: str) -> str | None:
+    """Why a schedule's time zone is refused (None: it is an Area/City zone, or UTC).
+
+    Abbreviations and fixed offsets (EST, CET, Etc/GMT+5) name no place, so they do not follow
+    its daylight-saving changes: 09:00 "EST" is 10:00 in New York all summer.
+    """
+    shown = name[:64]
+    if name == "UTC" or ("/" in name and not name.startswith("Etc/") and zone(name)):
+        return None
+    if zone(name) is not None or name.lower() in _ABBREVIATIONS:
+        city = _ABBREVIATIONS.get(name.lower(), "Europe/Berlin")
+        return (f"`{shown}` is an abbreviation or a fixed offset, which does not follow daylight "
+                f"saving. Use the Area/City of the place, like `{city}`.")
+    close = suggest_zones(shown)
+    hint = f" Did you mean {' or '.join(f'`{z}`' for z in close)}?" if close else \
+        " Use a name like `Europe/Berlin` or `America/New_York`."
+    return f"`{shown}` is not a time zone I know.{hint}"
+
+
 def zone_or_utc(name: str) -> dt.tzinfo:
     """The zone of a stored schedule; names there were validated, UTC guards the impossible."""
     return zone(name) or dt.UTC
@@ -99,6 +128,12 @@ def suggest_zones(name: str, limit: int = 3) -> list[str]:
     close += [cities[c] for c in difflib.get_close_matches(wanted.rsplit("/", 1)[-1], list(cities),
                                                           n=limit, cutoff=0.75)]
     return list(dict.fromkeys(by_city + close))[:limit]
+
+
+def shortest_gap_days(weekdays: int) -> int:
+    """The fewest days between two posts on these weekdays (7 for one day a week)."""
+    days = [d for d in range(7) if weekdays >> d & 1]
+    return min(((b - a) % 7 or 7) for a, b in zip(days, days[1:] + days[:1], strict=True))
 
 
 def local_date(now: dt.datetime, tz: dt.tzinfo) -> dt.date:

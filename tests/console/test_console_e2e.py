@@ -93,5 +93,5 @@ def test_bad_arguments_exit_1_with_one_line(tmp_path: Path) -> None:
                           input="", capture_output=True, text=True, timeout=60, env=env,
                           check=False)
     assert done.returncode == 1
-    assert done.stderr.strip() == ("mlquiz: unknown time zone 'Mars/Base'; use an IANA name "
-                                   "like Europe/Berlin")
+    assert done.stderr.strip() == ("mlquiz: --tz: Mars/Base is not a time zone I know. Use a "
+                                   "name like Europe/Berlin or America/New_York.")

@@ -69,6 +69,28 @@ def test_schedule_pause_resume(engine: QuizEngine) -> None:
     assert "Paused." not in text_of(command(engine, "schedule"))
 
 
+def test_what_a_schedule_change_leaves_out_keeps_its_value(engine: QuizEngine) -> None:
+    command(engine, "schedule 07:30 Europe/Berlin mon-fri mix=coding reveal=2h")
+    moved = text_of(command(engine, "schedule 08:00 Europe/Berlin"))
+    assert "08:00 Europe/Berlin, weekdays; mix: coding×1;" in moved, moved
+    assert "reveal 2 h after posting" in moved
+    every = text_of(command(engine, "schedule 08:00 Europe/Berlin daily mix=all"))
+    assert "every day; mix: all categories;" in every, every
+
+
+def test_a_reveal_after_the_next_post_is_refused_and_nothing_changes(engine: QuizEngine) -> None:
+    command(engine, "schedule 09:00 Europe/Berlin daily reveal=8h")
+    refused = text_of(command(engine, "schedule 09:00 Europe/Berlin daily reveal=30h"))
+    assert "after the next question is posted" in refused, refused
+    assert "reveal 8 h after posting" in text_of(command(engine, "schedule"))
+    # twice a week, the next post is three days on: a 30-hour reveal is fine
+    fine = text_of(command(engine, "schedule 09:00 Europe/Berlin mon,thu reveal=30h"))
+    assert "Schedule saved" in fine and "reveal 30 h after posting" in fine, fine
+    # and going back to daily with that reveal is refused in turn
+    assert "after the next question is posted" in text_of(
+        command(engine, "schedule 09:00 Europe/Berlin daily"))
+
+
 async def test_a_broken_database_gives_a_short_apology_and_one_log_line(
         engine: QuizEngine, caplog: pytest.LogCaptureFixture) -> None:
     quiz = Quiz(engine)

@@ -45,6 +45,10 @@ def test_schedule_with_options() -> None:
     ("schedule 09:00 Europe/Berln", "Did you mean `Europe/Berlin`"),
     ("schedule 09:00 Berlin", "Did you mean `Europe/Berlin`"),
     ("schedule 09:00 Mars/Olympus", "is not a time zone I know"),
+    # no daylight saving in an abbreviation or a fixed offset: the city is asked for
+    ("schedule 09:00 EST", "Use the Area/City of the place, like `America/New_York`"),
+    ("schedule 09:00 CET", "like `Europe/Paris`"),
+    ("schedule 09:00 Etc/GMT+5", "does not follow daylight saving"),
     ("schedule 09:00 UTC funday", "is not a set of weekdays"),
     ("schedule 09:00 UTC mix=trivia", "`trivia` is not a category"),
     ("schedule 09:00 UTC mix=concept:99", "Weights are whole numbers"),
