@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.bank import Category, Question, topic_label
+from bot.bank import TOPICS, Category, Question, topic_label
 from bot.engine.commands import COMMANDS
 from bot.grading import Band, Grade
 from bot.render import (
@@ -240,6 +240,17 @@ def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> R
     if you is not None and not any(r.is_you for r in rows):
         blocks.append(Note(spans(f"You: #{you.rank} with {points_text(you.points)}.")))
     return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)
+
+
+def topics(counts: Mapping[str, int]) -> Reply:
+    """Every topic that has questions, by name with its slug: what `/mlquiz ask` accepts."""
+    shown = [(label, slug) for slug, label in TOPICS.items() if counts.get(slug)]
+    return Reply(kind="topics", blocks=(
+        Heading("Topics"),
+        Text(spans("Ask for one by name or slug, for example ", code("/mlquiz ask rag"), " or ",
+                   code("/mlquiz ask Evaluation metrics"), ".")),
+        Bullets(tuple(spans(f"{label} — ", code(slug), f" ({counts[slug]})")
+                      for label, slug in shown))), summary="Topics")
 
 
 def help_card(is_admin: bool) -> Reply:

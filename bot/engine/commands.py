@@ -108,15 +108,21 @@ def _parse_answer(rest: str) -> AnswerText:
 
 
 def _parse_ask(rest: str) -> Ask:
-    args = rest.split()
+    words = rest.split()
     category: Category | None = None
     topic: str | None = None
     difficulty: Difficulty | None = None
     role: Role | None = None
     level: Level | None = None
-    for raw in args:
-        word = raw.lower()
-        if word in Category.__members__.values():
+    at = 0
+    while at < len(words):
+        named = _topic_named(words[at:])
+        word = words[at].lower()
+        at += 1
+        if named is not None and named[1] > 1:  # "optimization and gradient descent"
+            topic, length = named
+            at += length - 1
+        elif word in Category.__members__.values():
             category = Category(word)
         elif word in Difficulty.__members__.values():
             difficulty = Difficulty(word)
@@ -126,16 +132,38 @@ def _parse_ask(rest: str) -> Ask:
             role = Role(word)
         elif word in Level.__members__.values():
             level = Level(word)
+        elif named is not None:
+            topic = named[0]
         else:
-            options = [*(c.value for c in Category), *(d.value for d in Difficulty),
-                       *TOPICS, *(r.value for r in Role), *(v.value for v in Level)]
-            raise CommandError(
-                f"`{raw[:40]}` is not a category, topic, role, level or difficulty."
-                f"{_closest(word, options)} "
-                f"Categories: {', '.join(c.value for c in Category)}; "
-                f"roles: {', '.join(r.value for r in Role)}; levels: junior, mid, senior; "
-                f"difficulties: easy, medium, hard.", "ask")
+            raise CommandError(_not_a_filter(words[at - 1]), "ask")
     return Ask("ask", category, topic, difficulty, role, level)
+
+
+def _topic_named(words: list[str]) -> tuple[str, int] | None:
+    """The topic whose name the longest run of these first words spells, and the run's length."""
+    names = {label.lower(): slug for slug, label in TOPICS.items()}
+    for length in range(len(words), 0, -1):
+        slug = names.get(" ".join(words[:length]).lower())
+        if slug is not None:
+            return slug, length
+    return None
+
+
+def _not_a_filter(raw: str) -> str:
+    word = raw.lower().strip(",")
+    topics = [f"`{slug}` ({label})" for slug, label in TOPICS.items()
+              if word in slug.split("-") or word in label.lower().replace(",", "").split()]
+    if 0 < len(topics) <= 3:
+        hint = f" Did you mean {' or '.join(topics)}?"
+    else:
+        options = [*(c.value for c in Category), *(d.value for d in Difficulty),
+                   *TOPICS, *(r.value for r in Role), *(v.value for v in Level)]
+        hint = _closest(word, options)
+    return (f"`{raw[:40]}` is not a category, topic, role, level or difficulty.{hint} "
+            f"Categories: {', '.join(c.value for c in Category)}; "
+            f"roles: {', '.join(r.value for r in Role)}; levels: junior, mid, senior; "
+            "difficulties: easy, medium, hard; topics by name or slug (`/mlquiz topics` lists "
+            "them).")
 
 
 def _parse_leaderboard(rest: str) -> Leaderboard:
@@ -335,6 +363,7 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          options=(Option("text", "your answer; put code between ``` lines", text=True),),
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),
+    Spec("topics", "the topics you can ask for, by name and slug"),
     Spec("leaderboard", "top members this week, month or all time",
          "[week|month|all] [channel|workspace]",
          options=(Option("period", "this week, this month or all time", PERIODS),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -425,6 +426,12 @@ class QuizEngine:
         if question is None:
             return [cards.info("There is no open question here to hint at.")]
         return [cards.hints(question)]
+
+    @commands.handles("topics")
+    def _cmd_topics(self, _event: Command, _parsed: commands.Parsed) -> list[Reply]:
+        counts = Counter(question.topic for question in self.bank
+                         if question.category not in self._excluded())
+        return [cards.topics(counts)]
 
     @commands.handles("leaderboard")
     def _cmd_leaderboard(self, event: Command, parsed: commands.Parsed) -> list[Reply]:

@@ -63,6 +63,20 @@ def test_malformed_commands_explain_themselves(text: str, says: str) -> None:
     assert says in str(error.value)
 
 
+@pytest.mark.parametrize("text", [
+    "ask regularization", "ask Regularization", "ask Overfitting and regularization",
+    "ask concept overfitting AND Regularization hard"])
+def test_a_topic_is_taken_by_slug_or_by_name_in_any_case(text: str) -> None:
+    parsed = c.parse(text)
+    assert isinstance(parsed, c.Ask) and parsed.topic == "regularization"
+
+
+def test_a_word_of_a_topic_name_suggests_the_topic() -> None:
+    with pytest.raises(c.CommandError) as error:
+        c.parse("ask overfitting")
+    assert "Did you mean `regularization` (Overfitting and regularization)?" in str(error.value)
+
+
 def test_usage_is_shown_for_known_commands() -> None:
     with pytest.raises(c.CommandError) as error:
         c.parse("schedule 25:00 UTC")
