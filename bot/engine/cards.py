@@ -134,6 +134,13 @@ class FeedbackFacts:
     practice: bool
     streak: int
     key_points: int
+    about: str = "this question"  # which question was graded: "today's question", …
+
+
+def opening(question: Question, limit: int = 70) -> str:
+    """The start of a question's prompt, enough to recognise it."""
+    words = " ".join(question.prompt.split())
+    return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def feedback(question: Question, facts: FeedbackFacts) -> Reply:
@@ -143,6 +150,7 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     lines: list[Block] = [
         Text(spans(bold(f"Feedback: {grade.band.value}"),
                    f" ({len(grade.covered)} of {facts.key_points} {counted})")),
+        Note(spans(f"On {facts.about}: “{opening(question)}”")),
     ]
     if facts.scoring:
         streak = f" Streak: {facts.streak} day{'s' if facts.streak != 1 else ''}." \

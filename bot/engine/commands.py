@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.bank.taxonomy import TOPICS, Category, Difficulty, Level, Role
 from bot.engine import timing
+from bot.engine.events import Target
 
 PERIODS = ("week", "month", "all")
 SCOPES = ("channel", "workspace")
@@ -50,6 +51,7 @@ class Ask(Parsed):
 @dataclass(frozen=True)
 class AnswerText(Parsed):
     text: str = ""
+    target: Target | None = None
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,12 @@ def parse(text: str) -> Parsed:
 
 
 def _parse_answer(rest: str) -> AnswerText:
-    if not rest:
+    first, _, after = rest.partition(" ")
+    target = next((t for t in Target if first.lower() == f"{t.value}:"), None)
+    text = after.strip() if target else rest
+    if not text:
         raise CommandError("Write your answer after `answer`.", "answer")
-    return AnswerText("answer", rest)
+    return AnswerText("answer", text, target)
 
 
 def _parse_ask(rest: str) -> Ask:
@@ -359,7 +364,8 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
                   Option("level", "the seniority it targets", _values(Level)),
                   Option("difficulty", "how hard", _values(Difficulty))),
          parse=_parse_ask),
-    Spec("answer", "answer the open question", "<your answer>",
+    Spec("answer", "answer your latest question, or name it: today: or practice:",
+         "[today:|practice:] <your answer>",
          options=(Option("text", "your answer; put code between ``` lines", text=True),),
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),

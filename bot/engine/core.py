@@ -19,7 +19,7 @@ from bot.bank import Bank, Category, Question
 from bot.config import Settings
 from bot.engine import cards, commands, timing
 from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
-from bot.engine.events import Action, Answer, Command, Place
+from bot.engine.events import Action, Answer, Command, Place, Target
 from bot.engine.posting import Posting
 from bot.engine.scoring import add_to_tallies, extend_streak, points_for, view_streak
 from bot.engine.selection import choose_question, eligible_questions
@@ -29,7 +29,7 @@ from bot.grading.code import code_grade, prose_of
 from bot.grading.language import OTHER_LANGUAGE, other_language
 from bot.ops import metrics
 from bot.render import Reply, Visibility, clean_text
-from bot.sandbox.chat import extract_code, no_code_message
+from bot.sandbox.chat import extract_code, no_code_message, only_code
 from bot.sandbox.pool import Refused
 from bot.sandbox.service import CodeRuns
 from bot.sandbox.view import Unavailable
@@ -39,6 +39,7 @@ from bot.store.models import Channel, Delivery, Post, Schedule, Tally, User
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+PRACTICE_OPEN = dt.timedelta(days=1)  # how long a practice question takes private answers
 
 
 class QuizEngine:
@@ -181,15 +182,19 @@ class QuizEngine:
             return session.scalars(sa.select(Post).where(
                 Post.channel_id == channel.id, Post.message_ref == event.thread_ref)
             ).one_or_none()
+        # A private answer: the question the member names, else their most recent one. The
+        # channel's latest daily question counts even after its reveal (graded as practice);
+        # a practice question they asked counts for a day.
         daily = self._today_post(session, channel, now) or self._latest_daily(session, channel.id)
-        if daily is not None and daily.state == "revealed":
-            daily = None
         practice = None
         if user_id is not None:
             practice = session.scalars(sa.select(Post).where(
                 Post.channel_id == channel.id, Post.kind == "practice", Post.owner_id == user_id,
-                ~sa.exists().where(AnswerRow.post_id == Post.id, AnswerRow.user_id == user_id))
+                *(() if event.target is Target.PRACTICE
+                  else (Post.claimed_at > now - PRACTICE_OPEN,)))
                 .order_by(Post.id.desc()).limit(1)).one_or_none()
+        if event.target is not None:
+            return daily if event.target is Target.TODAY else practice
         candidates = [p for p in (daily, practice) if p is not None]
         return max(candidates, key=lambda p: (p.claimed_at, p.id)) if candidates else None
 
@@ -221,6 +226,15 @@ class QuizEngine:
                 return [cards.error("That question is no longer in the bank, so it "
                                     "cannot be graded.")]
             post_id = post.id
+            about = "your practice question" if post.kind == "practice" else \
+                "today's question" if post.local_date == timing.local_date(
+                    now, timing.zone_or_utc(self._schedule(session, channel, now).timezone)) \
+                else f"the question of {post.local_date:%a %d %b}"
+        if question.category is not Category.CODING and only_code(text):
+            return [cards.error(
+                f"That is code, but {about} is not a coding question: “{cards.opening(question)}”. "
+                "Nothing was recorded. Answer it in words, or name the question you meant "
+                "with `/mlquiz answer practice: …`.")]
         if question.category is not Category.CODING and other_language(text):
             metrics.REFUSALS.labels("other_language").inc()
             return [cards.info(OTHER_LANGUAGE)]
@@ -236,7 +250,7 @@ class QuizEngine:
             except GradingFailed as failed:
                 return [cards.error(str(failed))]
         metrics.GRADING.labels(question.category.value).observe(time.monotonic() - began)
-        replies = self._record(event, post_id, question, text, grade)
+        replies = self._record(event, post_id, question, text, grade, about)
         if replies:
             metrics.ANSWERS.labels(event.place.platform, question.category.value).inc()
         return replies
@@ -269,13 +283,13 @@ class QuizEngine:
         return code_grade(report, None if prose is None else self.grader.grade(question, prose))
 
     def _record(self, event: Answer, post_id: int, question: Question, text: str,
-                grade: Grade) -> list[Reply]:
+                grade: Grade, about: str) -> list[Reply]:
         now = self.clock()
         for attempt in (1, 2):
             try:
                 with self.db.transaction() as session:
                     return self._record_in(session, event, post_id, question, text, grade, now,
-                                           allow_scoring=attempt == 1)
+                                           about, allow_scoring=attempt == 1)
             except IntegrityError as exc:
                 if "delivery" in str(exc.orig).lower():
                     return []  # the same delivery was recorded by a concurrent retry
@@ -283,8 +297,8 @@ class QuizEngine:
         return []
 
     def _record_in(self, session: Session, event: Answer, post_id: int, question: Question,
-                   text: str, grade: Grade, now: dt.datetime, *, allow_scoring: bool
-                   ) -> list[Reply]:
+                   text: str, grade: Grade, now: dt.datetime, about: str, *,
+                   allow_scoring: bool) -> list[Reply]:
         post = session.get(Post, post_id)
         channel = session.get(Channel, post.channel_id) if post else None
         if post is None or channel is None:
@@ -312,7 +326,7 @@ class QuizEngine:
         reply = cards.feedback(question, cards.FeedbackFacts(
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
             key_points=len(question.tests) if question.category is Category.CODING
-            else len(question.key_points)))
+            else len(question.key_points), about=about))
         reply.meta["post_id"] = str(post.id)
         if post.kind == "practice":  # its first answer closes it: the model answer follows
             return [reply, cards.practice_reveal(question)]
@@ -338,7 +352,8 @@ class QuizEngine:
     @commands.handles("answer")
     def _cmd_answer(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         assert isinstance(parsed, commands.AnswerText)
-        return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text))
+        return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text,
+                                  target=parsed.target))
 
     @commands.handles("help")
     def _cmd_help(self, event: Command, _parsed: commands.Parsed) -> list[Reply]:

@@ -7,6 +7,7 @@ a console counter) so that retried deliveries are dropped instead of handled twi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ class Command:
     text: str
 
 
+class Target(StrEnum):
+    """The question a member names when answering privately."""
+
+    TODAY = "today"
+    PRACTICE = "practice"
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer: a thread reply (`thread_ref`), a modal (`post_id`), or `/mlquiz answer`."""
@@ -49,6 +57,7 @@ class Answer:
     text: str
     post_id: int | None = None
     thread_ref: str | None = None
+    target: Target | None = None  # named by the member: `/mlquiz answer today: …`
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ def _tidy(code: str) -> str:
     return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
 
 
+def only_code(text: str) -> bool:
+    """The message is fenced code with nothing said around it."""
+    return bool(FENCE.search(text)) and not FENCE.sub("", text).strip()
+
+
 def extract_code(text: str, function_name: str | None = None,
                  language: str = "python") -> str | None:
     """The code to run, or None when the message holds none.

@@ -126,7 +126,7 @@ def test_reveal_shows_model_answer_intent_and_top_answers(engine: QuizEngine) ->
     assert "Grace" in rendered and "Ivan" not in rendered
     assert "3 answers" in rendered
     # After the reveal, answers are practice: feedback, no points.
-    assert "no open question" in text_of(answer(engine, text, member("Judy")))
+    assert "Practice answer" in text_of(answer(engine, text, member("Judy")))
     practice = answer(engine, text, member("Judy"), post_id=post_id)
     assert "Practice answer" in text_of(practice)
     with engine.db.transaction() as session:
