@@ -187,16 +187,37 @@ class Posting:
         latest = _latest_post(schedule, schedule.weekdays, now)
         if latest is None:
             return None
-        day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
         if now - latest > dt.timedelta(minutes=schedule.grace_minutes):
-            if (schedule.channel_id, day) not in self._skipped:
-                self._skipped.add((schedule.channel_id, day))
-                log.info("skipped the daily post of %s in channel %s: due at %s UTC, %s ago, "
-                         "past its %s min grace", day, schedule.channel_id,
-                         latest.strftime("%H:%M"), timing.humanize_delta(now - latest),
-                         schedule.grace_minutes)
             return None
-        return day
+        return timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
+
+    def _log_skipped(self, session: Session, schedules: Sequence[Schedule],
+                     now: dt.datetime) -> None:
+        """Once per day: a post that was due under its schedule, never made, and is past grace.
+
+        A day before the schedule was set, or one whose post went out, is not a skip.
+        """
+        missed: dict[tuple[int, dt.date], tuple[Schedule, dt.datetime]] = {}
+        for schedule in schedules:
+            latest = _latest_post(schedule, schedule.weekdays, now)
+            if latest is None or latest < schedule.updated_at \
+                    or now - latest <= dt.timedelta(minutes=schedule.grace_minutes):
+                continue
+            day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
+            if (schedule.channel_id, day) not in self._skipped:
+                missed[(schedule.channel_id, day)] = (schedule, latest)
+        if not missed:
+            return
+        self._skipped |= set(missed)
+        posted = {(c, d) for c, d in session.execute(
+            sa.select(Post.channel_id, Post.local_date).where(
+                Post.kind == "daily", Post.channel_id.in_({c for c, _ in missed}),
+                Post.local_date.in_({d for _, d in missed})))}
+        for (channel_id, day), (schedule, latest) in missed.items():
+            if (channel_id, day) not in posted:
+                log.info("skipped the daily post of %s in channel %s: due at %s UTC, %s ago, "
+                         "past its %s min grace", day, channel_id, latest.strftime("%H:%M"),
+                         timing.humanize_delta(now - latest), schedule.grace_minutes)
 
     def _claim_day(self, session: Session, channel_id: int, channel_ext: str,
                    schedule: Schedule, day: dt.date, now: dt.datetime, replica: str
@@ -355,6 +376,7 @@ class Posting:
         self._skipped = {(c, d) for c, d in self._skipped if d >= recent}
         with self.db.transaction() as session:
             rows = _active_schedules(session, platform)
+            self._log_skipped(session, [schedule for schedule, *_ in rows], now)
             due = [(schedule, day) for schedule, _channel, _workspace in rows
                    if (day := self._due_day(schedule, now)) is not None]
             # Days already sent, or claimed by a sender whose lease still runs (in a burst,

@@ -118,6 +118,19 @@ def test_downtime_longer_than_the_window_skips_the_day_and_logs_it(
     assert len(cards_of(engine.post_scheduled(channel_id(engine)))) == 1  # the next day posts
 
 
+def test_a_skip_is_logged_only_for_a_day_that_was_due_and_never_posted(
+        engine: QuizEngine, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    clock.now = utc(2026, 3, 2, 12, 0)  # the channel gets its 09:00 schedule at noon
+    command(engine, "schedule 09:00 UTC daily grace=2h")
+    with caplog.at_level(logging.INFO):
+        engine.due("test")
+        clock.now = utc(2026, 3, 3, 9, 0)
+        sent(engine, engine.post_scheduled(channel_id(engine)))
+        clock.now = utc(2026, 3, 3, 15, 0)  # that post's grace is over: it was made, though
+        engine.due("test")
+    assert "skipped" not in caplog.text
+
+
 def test_days_of_downtime_post_only_the_latest_day_never_a_bunch(
         engine: QuizEngine, clock: FakeClock) -> None:
     command(engine, "schedule 09:00 UTC daily")
