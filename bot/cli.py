@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -284,30 +285,64 @@ def code_runs() -> CodeRuns:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    import datetime as dt
+    import tempfile
 
     from adapters.console import ConsoleApp, run_console
     from bot.engine import Quiz
     from bot.engine.timing import SettableClock, zone, zone_error
+    from bot.ops import logs
 
     settings = _settings()
+    if args.fresh:
+        args.db = str(Path(tempfile.mkdtemp(prefix="mlquiz-")) / "console.db")
+    if args.db:
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{args.db}"})
     tz_name = args.tz or settings.default_timezone
     tz = zone(tz_name)
     problem = zone_error(tz_name)
     if tz is None or problem is not None:
         raise UserError("--tz: " + (problem or "").replace("`", ""))
-    clock = SettableClock()
+    start: dt.datetime | None = None
     if args.at:
         try:
-            clock.now = dt.datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+            start = dt.datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
         except ValueError as exc:
             raise UserError("--at takes local time as 'YYYY-MM-DD HH:MM'") from exc
+    log_file = console_log_path(settings.database_url)
+    logs.configure(settings.log_level, settings.log_format, log_file)
     quiz = build_quiz(settings)
     assert isinstance(quiz, Quiz)
+    # The simulated clock lives in the database: it starts where the last session left off
+    # (its latest post or answer) and never moves backwards.
+    clock = SettableClock()
+    last = quiz.engine.last_activity()
+    clock.now = max(t for t in (start or clock(), last) if t is not None)
     quiz.engine.clock = clock
-    app = ConsoleApp(quiz, clock, tz_name, user=args.user, channel=args.channel)
+    app = ConsoleApp(quiz, clock, tz_name, user=args.user, channel=args.channel,
+                     notes=_console_notes(settings.database_url, log_file, start, last))
     asyncio.run(run_console(app, sys.stdin))
     return 0
+
+
+def console_log_path(database_url: str) -> Path:
+    """The console's operator log: beside its SQLite file, or in the user's data directory."""
+    from platformdirs import user_data_dir
+
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).with_suffix(".log")
+    folder = Path(user_data_dir("mlquiz", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "console.log"
+
+
+def _console_notes(database_url: str, log_file: Path, start: dt.datetime | None,
+                   last: dt.datetime | None) -> list[str]:
+    notes = [f"database: {database_url.removeprefix('sqlite:///')} · operator log: {log_file}"]
+    if start is not None and last is not None and last > start:
+        notes.append("--at is earlier than this database's latest activity; the clock starts "
+                     "there instead, since it never moves backwards (use --fresh for a new "
+                     "database)")
+    return notes
 
 
 def _read_code(path: str) -> str:
@@ -453,6 +488,11 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--channel", default="study-group")
     console.add_argument("--tz", help="IANA time zone of the channel (default: settings)")
     console.add_argument("--at", help="start a simulated clock at this local time")
+    place = console.add_mutually_exclusive_group()
+    place.add_argument("--db", help="the SQLite file to use (default: MLQUIZ_DATABASE_URL, or "
+                                    "mlquiz.db in your data directory)")
+    place.add_argument("--fresh", action="store_true",
+                       help="start on a new, empty database in a temporary directory")
     console.set_defaults(func=cmd_console)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db", required=True)

@@ -19,13 +19,14 @@ from bot.engine.timing import SettableClock, zone
 from bot.render import Buttons, Reply, Visibility, render_plain
 
 PLATFORM = "console"
+TERMINAL_LINE_LIMIT = 4095  # a terminal in line mode cuts a typed line here
 CONSOLE_HELP = """Console controls:
   <text>              answer the open question as the current member
-  ```                 start a code answer; end it with another ``` line
+  ```                 start a code answer; end it with another ``` line (:cancel drops it)
   /mlquiz <command>   any mlquiz command (try /mlquiz help)
   :user NAME          speak as another member
   :wait 2h | 30m | 1d move the clock forward (reveals and new days happen)
-  :time YYYY-MM-DD HH:MM  set the clock (local time of the channel)
+  :time YYYY-MM-DD HH:MM  move the clock to a later local time of the channel
   :hint, :how         the Hint and How to answer buttons of the open question
   :quit               leave"""
 
@@ -47,6 +48,8 @@ class ConsoleApp:
     channel: str = "study-group"
     out: TextIO = field(default_factory=lambda: sys.stdout)
     block: list[str] | None = None  # lines of a ``` code block being typed
+    notes: list[str] = field(default_factory=list)  # said once at the start
+    interactive: bool = False  # reading from a terminal, not a pipe
 
     @property
     def prompt(self) -> str:
@@ -84,8 +87,11 @@ class ConsoleApp:
 
     async def start(self) -> None:
         await self.quiz.ensure_schedule(self.place, self.timezone)
-        self.say(f"mlquiz console — #{self.channel}, speaking as {self.user}. "
-                 "Type :help for console controls, /mlquiz help for commands.")
+        self.say(f"mlquiz console — #{self.channel}, speaking as {self.user}, "
+                 f"{self._local_now()}. Type :help for console controls, /mlquiz help for "
+                 "commands.")
+        for note in self.notes:
+            self.say(f"({note})")
         replies = await self.quiz.due(PLATFORM)
         if not any(r.kind == "question" for r in replies):
             replies += await self.quiz.post_daily(self.place)
@@ -101,6 +107,10 @@ class ConsoleApp:
         """Handle one input line; False means quit. A ``` line starts a multi-line answer."""
         line = line.rstrip("\n")
         if self.block is not None:
+            if line.strip() in (":quit", ":q", ":exit", ":cancel"):
+                self.block = None
+                self.say("(code answer dropped; nothing was sent)")
+                return line.strip() == ":cancel"
             self.block.append(line)
             if line.strip().startswith("```"):
                 text, self.block = "\n".join(self.block), None
@@ -113,6 +123,11 @@ class ConsoleApp:
             return True
         if line.startswith(":"):
             return await self._control(line[1:].strip())
+        if len(line) >= TERMINAL_LINE_LIMIT and self.interactive:
+            self.say(f"(that line is {len(line):,} characters: the terminal cuts a typed line "
+                     "there, so part of it may be missing and it was not sent. Paste a long "
+                     "answer as several lines, or send it with `mlquiz grade`.)")
+            return True
         await self.tick()
         if line.lstrip().lower().startswith("/mlquiz"):
             text = line.lstrip()[len("/mlquiz"):]
@@ -132,14 +147,28 @@ class ConsoleApp:
         verb, rest = verb.lower(), rest.strip()
         if verb in ("quit", "q", "exit"):
             return False
-        if verb == "user" and rest:
+        if verb == "user":
+            if not rest:
+                self.say("(give a name: :user Bob)")
+                return True
             self.user = rest[:40]
             self.say(f"(now speaking as {self.user})")
-        elif verb == "wait" and (delta := parse_delta(rest)) is not None:
+        elif verb == "wait":
+            delta = parse_delta(rest)
+            if delta is None:
+                self.say(f"(`{rest[:20]}` is not a time to wait: use 2h, 30m or 1d)")
+                return True
             self.clock.advance(delta)
             self.say(f"(clock: {self._local_now()})")
             await self.tick()
-        elif verb == "time" and (when := self._parse_local(rest)) is not None:
+        elif verb == "time":
+            when = self._parse_local(rest)
+            if when is None:
+                self.say(f"(`{rest[:20]}` is not a local time: use :time YYYY-MM-DD HH:MM)")
+                return True
+            if when < self.clock():
+                self.say(f"(the clock never moves backwards: it is {self._local_now()})")
+                return True
             self.clock.now = when
             self.say(f"(clock: {self._local_now()})")
             await self.tick()
@@ -147,8 +176,10 @@ class ConsoleApp:
             action = "mlquiz:hint" if verb == "hint" else "mlquiz:how"
             await self.show(await self.quiz.action(Action(self._delivery(), self.actor,
                                                           self.place, action)))
-        else:
+        elif verb == "help":
             self.say(CONSOLE_HELP)
+        else:
+            self.say(f"(`:{verb[:20]}` is not a console control)\n{CONSOLE_HELP}")
         return True
 
     def _parse_local(self, text: str) -> dt.datetime | None:
@@ -164,8 +195,8 @@ class ConsoleApp:
 
 
 async def run_console(app: ConsoleApp, lines: TextIO) -> None:
+    interactive = app.interactive = lines.isatty()
     await app.start()
-    interactive = lines.isatty()
     while True:
         if interactive:
             app.out.write(app.prompt)

@@ -112,6 +112,13 @@ class QuizEngine:
             Post.channel_id == channel_id, Post.kind == "daily")
             .order_by(Post.local_date.desc()).limit(1)).one_or_none()
 
+    def last_activity(self) -> dt.datetime | None:
+        """When the latest post or answer in this database happened (a console's clock)."""
+        with self.db.transaction() as session:
+            times = [session.scalar(sa.select(sa.func.max(Post.claimed_at))),
+                     session.scalar(sa.select(sa.func.max(AnswerRow.created_at)))]
+        return max((t for t in times if t is not None), default=None)
+
     # ---- posting -------------------------------------------------------------------------
     def ensure_schedule(self, place: Place, timezone: str) -> None:
         """Give the channel a daily schedule (default time, every day) unless it has one."""

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from pathlib import Path
 
 EVENT: contextvars.ContextVar[str] = contextvars.ContextVar("mlquiz_event", default="")
 PLATFORM: contextvars.ContextVar[str] = contextvars.ContextVar("mlquiz_platform", default="")
@@ -46,9 +47,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure(level: str = "INFO", fmt: str = "text") -> None:
-    """Send every log record to standard error in the chosen format, once per process."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure(level: str = "INFO", fmt: str = "text", path: Path | None = None) -> None:
+    """Send every log record to standard error (or to the file at `path`), once per process.
+
+    The terminal console logs to a file, so operator lines never interleave with the chat.
+    """
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if path is None \
+        else logging.FileHandler(path, encoding="utf-8")
     handler.addFilter(_Context())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN))
     root = logging.getLogger()

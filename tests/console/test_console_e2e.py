@@ -95,3 +95,40 @@ def test_bad_arguments_exit_1_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == ("mlquiz: --tz: Mars/Base is not a time zone I know. Use a "
                                    "name like Europe/Berlin or America/New_York.")
+
+
+def test_console_controls_say_what_is_wrong_and_the_clock_never_goes_back(
+        tmp_path: Path) -> None:
+    out = console(tmp_path / "controls.db", [
+        ":wait foo", ":user", ":time 2026-05-01 09:00", ":time yesterday", ":frob", "```",
+        ":quit", "this line is never read"], "--at", "2026-05-04 10:00")
+    assert "(`foo` is not a time to wait: use 2h, 30m or 1d)" in out
+    assert "(give a name: :user Bob)" in out
+    assert "(the clock never moves backwards: it is Mon 2026-05-04 10:00 UTC)" in out
+    assert "(`yesterday` is not a local time" in out
+    assert "(`:frob` is not a console control)" in out
+    assert "(code answer dropped; nothing was sent)" in out and out.rstrip().endswith("bye")
+
+
+def test_the_clock_and_the_database_go_together_and_logs_stay_out_of_the_chat(
+        tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    env = {**os.environ, "MLQUIZ_LOG_LEVEL": "INFO", "MLQUIZ_SANDBOX_ENABLED": "false",
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("MLQUIZ_DATABASE_URL", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.cli", "console", *args],
+                              input=ANSWER + "\n", capture_output=True, text=True,
+                              timeout=120, env=env, check=False)
+
+    first = run("--db", str(db), "--at", "2027-01-10 10:00")
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    assert f"database: {db} · operator log: {db.with_suffix('.log')}" in first.stdout
+    assert "INFO" not in first.stdout and db.with_suffix(".log").read_text().strip()
+    again = run("--db", str(db))  # real time is earlier than the database's last post
+    assert "Sun 2027-01-10 10:0" in again.stdout, again.stdout
+    assert "Question of the day" not in again.stdout  # the same day: nothing posted twice
+    fresh = run("--fresh")
+    assert str(db) not in fresh.stdout and "mlquiz-" in fresh.stdout
+    assert not (tmp_path / "data" / "mlquiz" / "mlquiz.db").exists()  # --fresh left it alone
