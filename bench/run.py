@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from bot.bank import load_bank
 from bot.config import Settings
 from bot.engine import Actor, Answer, Place, QuizEngine
-from bot.engine.core import leaderboard_rows
 from bot.engine.scoring import rebuild_tallies
+from bot.engine.standings import leaderboard_rows
 from bot.engine.timing import SettableClock, week_start
 from bot.grading.rubric import RubricGrader
 from bot.store import throwaway

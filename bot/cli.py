@@ -240,7 +240,8 @@ class CodeGrader:
                           None if said is None else prose.grade(question, said))
 
 
-def build_quiz(settings: Settings, pooled_grading: bool = False) -> object:
+def build_quiz(settings: Settings, pooled_grading: bool = False,
+               clock: Callable[[], dt.datetime] | None = None) -> object:
     from bot.bank import Bank
     from bot.engine import Quiz, QuizEngine
     from bot.grading.rubric import RubricGrader
@@ -260,8 +261,9 @@ def build_quiz(settings: Settings, pooled_grading: bool = False) -> object:
         pool = PooledGrader(settings.bank_path, settings.grading_workers)
         pool.warm()
         grader = pool
-    return Quiz(QuizEngine(Database(settings.database_url), bank, grader, settings,
-                           runner=code_runs()))
+    engine = QuizEngine(Database(settings.database_url), bank, grader, settings,
+                        runner=code_runs(), **({"clock": clock} if clock else {}))
+    return Quiz(engine)
 
 
 def code_runs() -> CodeRuns:
@@ -310,14 +312,14 @@ def cmd_console(args: argparse.Namespace) -> int:
             raise UserError("--at takes local time as 'YYYY-MM-DD HH:MM'") from exc
     log_file = console_log_path(settings.database_url)
     logs.configure(settings.log_level, settings.log_format, log_file)
-    quiz = build_quiz(settings)
+    clock = SettableClock()
+    quiz = build_quiz(settings, clock=clock)
     assert isinstance(quiz, Quiz)
     # The simulated clock lives in the database: it starts where the last session left off
     # (its latest post or answer) and never moves backwards.
-    clock = SettableClock()
     last = quiz.engine.last_activity()
-    clock.now = max(t for t in (start or clock(), last) if t is not None)
-    quiz.engine.clock = clock
+    if start is not None or (last is not None and last > clock()):
+        clock.now = max(t for t in (start, last) if t is not None)
     app = ConsoleApp(quiz, clock, tz_name, user=args.user, channel=args.channel,
                      notes=_console_notes(settings.database_url, log_file, start, last))
     asyncio.run(run_console(app, sys.stdin))

@@ -30,6 +30,7 @@ from bot.engine.events import Place
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Band
 from bot.render import Reply, Visibility
+from bot.sandbox.service import CodeRuns
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import (
@@ -67,24 +68,34 @@ class ScheduleView:
     updated_at: dt.datetime
 
 
+def excluded_categories(runner: CodeRuns | None) -> tuple[Category, ...]:
+    """Coding questions are left out where the sandbox cannot run them."""
+    available = runner is not None and runner.unavailable_reason() is None
+    return () if available else (Category.CODING,)
+
+
 class Posting:
     """The scheduled side of the engine. Methods block; `Quiz` runs them in worker threads."""
 
     def __init__(self, db: Database, bank: Bank, settings: Settings,
                  clock: Callable[[], dt.datetime], directory: Directory,
-                 excluded: Callable[[], tuple[Category, ...]],
-                 prepare: Callable[[str], None]) -> None:
+                 runner: CodeRuns | None) -> None:
         self.db = db
         self.bank = bank
         self.settings = settings
         self.clock = clock
         self.directory = directory
-        self.excluded = excluded
-        self.prepare = prepare  # warms a sandbox for a coding question about to be posted
+        self.runner = runner
         self._skipped: set[tuple[int, dt.date]] = set()
         # Whether the platform reads thread replies as answers; the adapter says (the cards
         # tell members how to answer accordingly).
         self.thread_answers = True
+
+    def _prepare(self, question_id: str) -> None:
+        """Warm a sandbox for a coding question about to be posted."""
+        question = self.bank.get(question_id)
+        if self.runner is not None and question is not None:
+            self.runner.prepare(question)
 
     # -- daily cards ----------------------------------------------------------------------------
 
@@ -157,7 +168,7 @@ class Posting:
                 fresh.append(claim)
             for post in self._insert_claims(session, fresh):
                 schedule, channel_ext, workspace_ext, _day = due[post.channel_id]
-                self.prepare(post.question_id)
+                self._prepare(post.question_id)
                 replies[post.channel_id] = _scheduled(
                     [self._card(post, schedule, channel_ext)], workspace_ext)
         return [reply for channel_id in channel_ids for reply in replies.get(channel_id, [])]
@@ -245,7 +256,7 @@ class Posting:
         except IntegrityError:  # another process claimed the same day first
             return []
         session.flush()
-        self.prepare(post.question_id)
+        self._prepare(post.question_id)
         return [self._card(post, schedule, channel_ext)]
 
     def _new_claim(self, schedule: Schedule, day: dt.date, history: list[str],
@@ -253,7 +264,7 @@ class Posting:
         """The claim of a channel's card for `day`, with its question chosen (not stored)."""
         question = choose_question(
             eligible_questions(self.bank, schedule.categories, schedule.difficulty,
-                               self.excluded(), schedule.track),
+                               excluded_categories(self.runner), schedule.track),
             history, schedule.categories, f"{schedule.channel_id}:{day.isoformat()}")
         if question is None:
             return None
