@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
 from bot.engine.timing import SettableClock, zone
-from bot.render import Buttons, Reply, Visibility, render_plain
+from bot.render import Buttons, Kind, Reply, Visibility, render_plain
 
 PLATFORM = "console"
 TERMINAL_LINE_LIMIT = 4095  # a terminal in line mode cuts a typed line here
@@ -68,7 +68,7 @@ class ConsoleApp:
 
     async def show(self, replies: Iterable[Reply]) -> None:
         for reply in replies:
-            if reply.kind == "open_answer_form":
+            if reply.kind is Kind.OPEN_ANSWER_FORM:
                 self.say("mlquiz ▸ (type your answer as a plain line)")
                 continue
             label = {Visibility.CHANNEL: f"#{self.channel}",
@@ -78,7 +78,7 @@ class ConsoleApp:
             body = render_plain(Reply(reply.kind, tuple(
                 b for b in reply.blocks if not isinstance(b, Buttons)), reply.visibility))
             self.say(f"\nmlquiz ▸ [{label}]\n{body}")
-            if reply.kind == "question" and reply.post_id is not None:
+            if reply.kind is Kind.QUESTION and reply.post_id is not None:
                 self.say("  (answer with a plain line · /mlquiz hint · :how for structure tips)")
                 await self.quiz.sent(reply, f"console:{reply.post_id}")
 

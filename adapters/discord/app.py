@@ -32,7 +32,7 @@ from bot.engine.cards import ACTION_ANSWER, ACTION_HINT
 from bot.engine.quiz import RESTARTING, SORRY, Notify
 from bot.ops import metrics
 from bot.ops.inflight import InFlight
-from bot.render import Reply, Visibility
+from bot.render import Kind, Reply, Visibility
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -302,7 +302,7 @@ class DiscordAdapter:
                 await where.interaction.followup.send(ephemeral=True, **_parts(message))
         elif reply.visibility in (Visibility.EPHEMERAL, Visibility.DIRECT):
             await self._direct(int(reply.user or where.user_id), messages, where,
-                               feedback=reply.kind == "feedback")
+                               feedback=reply.kind is Kind.FEEDBACK)
         else:
             thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
             channel = int(thread or reply.channel or where.place.channel_id)
@@ -315,7 +315,7 @@ class DiscordAdapter:
                 first = first or sent
             if first is None:
                 return
-            if reply.kind == "question" and reply.post_id is not None:
+            if reply.kind is Kind.QUESTION and reply.post_id is not None:
                 await self._open_thread(first, reply)
             await self.quiz.sent(reply, str(first.id))
 
@@ -365,7 +365,7 @@ class DiscordAdapter:
 
     async def _deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
-            place = Place(PLATFORM, reply.meta.get("workspace_id", ""), reply.channel or "")
+            place = Place(PLATFORM, reply.meta.workspace_id, reply.channel or "")
             if await self.quiz.sent_before(reply, self._find_card):
                 continue
             await self.send([reply], Where(place, int(reply.user or 0)))

@@ -426,7 +426,7 @@ class SlackAdapter:
 
     async def _deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
-            team = reply.meta.get("workspace_id", "")
+            team = reply.meta.workspace_id
             place = Place(PLATFORM, team, reply.channel or "")
             client = await self.client_for(team)
             if client is None:

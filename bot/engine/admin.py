@@ -9,7 +9,7 @@ from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.directory import default_schedule, schedule_of
 from bot.engine.events import Command
-from bot.render import Reply
+from bot.render import Kind, Reply
 from bot.store.models import Schedule
 
 if TYPE_CHECKING:
@@ -153,6 +153,6 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
             f"{schedule.difficulty or 'any'}; {reveal}; {'; '.join(extras)}."
             + (" Paused." if schedule.paused else ""))
     lines = "; ".join(f"{t.astimezone(tz):%a %d %b %H:%M} local = {t:%H:%M} UTC" for t in upcoming)
-    return cards.info(f"{text} Next: {lines}.", "schedule")
+    return cards.info(f"{text} Next: {lines}.", Kind.SCHEDULE)
 
 

@@ -18,6 +18,7 @@ from bot.render import (
     Divider,
     Fields,
     Heading,
+    Kind,
     Note,
     Reply,
     Span,
@@ -70,12 +71,12 @@ HOW_TO_ANSWER: dict[Category, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def info(text: str, kind: str = "info") -> Reply:
+def info(text: str, kind: Kind = Kind.INFO) -> Reply:
     return Reply(kind=kind, blocks=(Text(spans(text)),), summary=text)
 
 
 def error(text: str) -> Reply:
-    return info(text, "error")
+    return info(text, Kind.ERROR)
 
 
 def question_card(question: Question, *, post_id: int, title: str,
@@ -103,7 +104,7 @@ def question_card(question: Question, *, post_id: int, title: str,
     )))
     if footer:
         blocks.append(Note(spans(footer)))
-    return Reply(kind="question", blocks=tuple(blocks), visibility=visibility,
+    return Reply(kind=Kind.QUESTION, blocks=tuple(blocks), visibility=visibility,
                  channel=channel, post_id=post_id,
                  summary=f"{title}: {question.prompt[:150]}")
 
@@ -111,7 +112,7 @@ def question_card(question: Question, *, post_id: int, title: str,
 def hints(question: Question) -> Reply:
     if not question.hints:
         return info("No hints for this one. Start from a plain definition and build up.")
-    return Reply(kind="hint", blocks=(
+    return Reply(kind=Kind.HINT, blocks=(
         Text(spans(bold("Hints"), " (no points lost for reading them)")),
         Bullets(tuple(spans(h) for h in question.hints)),
     ), summary="Hints")
@@ -119,7 +120,7 @@ def hints(question: Question) -> Reply:
 
 def how_to_answer(question: Question) -> Reply:
     lead, steps = HOW_TO_ANSWER[question.category]
-    return Reply(kind="how", blocks=(
+    return Reply(kind=Kind.HOW, blocks=(
         Text(spans(bold(f"How to answer a {question.category.value} question"))),
         Text(spans(lead)),
         Bullets(tuple(spans(s) for s in steps)),
@@ -176,7 +177,7 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     elif grade.band is not Band.SOLID:
         lines.append(Note(spans(HOW_TO_ANSWER[question.category][0], " ",
                                 "; ".join(HOW_TO_ANSWER[question.category][1]), ".")))
-    return Reply(kind="feedback", blocks=tuple(lines),
+    return Reply(kind=Kind.FEEDBACK, blocks=tuple(lines),
                  summary=f"Feedback: {grade.band.value}")
 
 
@@ -205,7 +206,7 @@ def _what_was_asked(question: Question) -> list[Block]:
 
 def practice_reveal(question: Question) -> Reply:
     """After the first answer to a practice question: what a daily question shows at reveal."""
-    return Reply(kind="practice-reveal",
+    return Reply(kind=Kind.PRACTICE_REVEAL,
                  blocks=(Heading("Model answer"), *_what_was_asked(question)),
                  visibility=Visibility.EPHEMERAL, summary=f"Model answer: {question.prompt[:120]}")
 
@@ -221,7 +222,7 @@ def reveal(question: Question, *, post_id: int, channel: str, thread_ref: str | 
     if answered:
         stats += f", {solid} solid"
     blocks.append(Note(spans(stats, ". Answers from now on are practice: feedback, no points.")))
-    return Reply(kind="reveal", blocks=tuple(blocks), visibility=Visibility.THREAD,
+    return Reply(kind=Kind.REVEAL, blocks=tuple(blocks), visibility=Visibility.THREAD,
                  channel=channel, post_id=post_id, thread_ref=thread_ref,
                  summary=f"Reveal: {question.prompt[:120]}")
 
@@ -238,7 +239,7 @@ class BoardRow:
 def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> Reply:
     if not rows:
         return info(f"{title}: no points yet. Answer today's question to get on the board!",
-                    "leaderboard")
+                    Kind.LEADERBOARD)
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}
     blocks: list[Block] = [Heading(title), Bullets(tuple(
         spans(f"{medal.get(r.rank, f'{r.rank}.')} ", user_text(r.name),
@@ -247,13 +248,13 @@ def leaderboard(title: str, rows: Sequence[BoardRow], you: BoardRow | None) -> R
         for r in rows))]
     if you is not None and not any(r.is_you for r in rows):
         blocks.append(Note(spans(f"You: #{you.rank} with {points_text(you.points)}.")))
-    return Reply(kind="leaderboard", blocks=tuple(blocks), summary=title)
+    return Reply(kind=Kind.LEADERBOARD, blocks=tuple(blocks), summary=title)
 
 
 def topics(counts: Mapping[str, int]) -> Reply:
     """Every topic that has questions, by name with its slug: what `/mlquiz ask` accepts."""
     shown = [(label, slug) for slug, label in TOPICS.items() if counts.get(slug)]
-    return Reply(kind="topics", blocks=(
+    return Reply(kind=Kind.TOPICS, blocks=(
         Heading("Topics"),
         Text(spans("Ask for one by name or slug, for example ", code("/mlquiz ask rag"), " or ",
                    code("/mlquiz ask Evaluation metrics"), ".")),
@@ -272,7 +273,7 @@ def help_card(is_admin: bool) -> Reply:
         lines(False), Text(spans(bold("Admins"))), lines(True)]
     if not is_admin:
         blocks.append(Note(spans("Admin commands are for the admins of this workspace or server.")))
-    return Reply(kind="help", blocks=tuple(blocks), summary="mlquiz help")
+    return Reply(kind=Kind.HELP, blocks=tuple(blocks), summary="mlquiz help")
 
 
 def points_text(points: int) -> str:
@@ -309,7 +310,7 @@ def digest(*, channel: str, week_of: dt.date, top: Sequence[tuple[str, int]],
         blocks.append(Text(spans(bold("The group's weakest topic: "), name,
                                  f" (average score {score:.0%}). Practise it with ",
                                  code(f"/mlquiz ask {slug}"), ".")))
-    return Reply(kind="digest", blocks=tuple(blocks), visibility=Visibility.CHANNEL,
+    return Reply(kind=Kind.DIGEST, blocks=tuple(blocks), visibility=Visibility.CHANNEL,
                  channel=channel, summary=title)
 
 
@@ -331,6 +332,6 @@ def reminder(*, post_id: int, channel: str, thread_ref: str | None, left: dt.tim
         how = ("answer in the thread or with Answer privately" if thread_answers
                else "answer with the Answer button on the card")
         blocks.append(Text(spans("Still time for ", *names, f": {how}.")))
-    return Reply(kind="reminder", blocks=tuple(blocks), visibility=Visibility.THREAD,
+    return Reply(kind=Kind.REMINDER, blocks=tuple(blocks), visibility=Visibility.THREAD,
                  channel=channel, post_id=post_id, thread_ref=thread_ref,
                  summary=f"Reveal in {when}")

@@ -26,7 +26,7 @@ from bot.grading.base import GradingFailed
 from bot.grading.code import code_grade, prose_of
 from bot.grading.language import OTHER_LANGUAGE, other_language
 from bot.ops import metrics
-from bot.render import Reply, clean_text
+from bot.render import Kind, Reply, clean_text
 from bot.sandbox.chat import extract_code, no_code_message, only_code
 from bot.sandbox.pool import Refused
 from bot.sandbox.service import CodeRuns
@@ -150,13 +150,12 @@ class QuizEngine:
 
         A refused reply to a member is not a scheduled send: nothing is recorded for it.
         """
-        if not reply.meta.get("scheduled"):
+        if not reply.meta.scheduled:
             return
-        send = reply.meta.get("send_id", "")
-        if reply.kind == "question" and reply.post_id is not None:
+        if reply.kind is Kind.QUESTION and reply.post_id is not None:
             self.posting.send_failed(post_id=reply.post_id, permanent=permanent)
-        elif send.isdigit():
-            self.posting.send_failed(send_id=int(send), permanent=permanent)
+        elif reply.meta.send_id is not None:
+            self.posting.send_failed(send_id=reply.meta.send_id, permanent=permanent)
 
     def reveal_post(self, post_id: int) -> list[Reply]:
         return self.posting.reveal(post_id)
@@ -324,7 +323,7 @@ class QuizEngine:
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
             key_points=len(question.tests) if question.category is Category.CODING
             else len(question.key_points), about=about))
-        reply.meta["post_id"] = str(post.id)
+        reply.meta.graded_post = post.id
         if post.kind == "practice":  # its first answer closes it: the model answer follows
             return [reply, cards.practice_reveal(question)]
         return [reply]
@@ -375,7 +374,7 @@ class QuizEngine:
         if event.action_id == cards.ACTION_HOW:
             return [cards.how_to_answer(question)]
         if event.action_id == cards.ACTION_ANSWER:
-            return [Reply(kind="open_answer_form", blocks=(), summary=question.prompt[:45],
+            return [Reply(kind=Kind.OPEN_ANSWER_FORM, blocks=(), summary=question.prompt[:45],
                           post_id=post_id)]
         return [cards.error("That button is no longer supported.")]
 

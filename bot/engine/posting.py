@@ -29,7 +29,7 @@ from bot.engine.directory import Directory, default_schedule, schedule_of
 from bot.engine.events import Place
 from bot.engine.selection import choose_question, eligible_questions
 from bot.grading import Band
-from bot.render import Reply, Visibility
+from bot.render import Kind, Reply, Visibility
 from bot.sandbox.service import CodeRuns
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
@@ -116,7 +116,7 @@ class Posting:
         if replies is None:
             return [cards.info(f"Today's question ({day:%a %d %b}) is already posted here. "
                                "Use `/mlquiz today` to see it again.")] if manual else []
-        if manual and replies and replies[0].kind == "question":
+        if manual and replies and replies[0].kind is Kind.QUESTION:
             replies.append(cards.info("Posted today's question. It won't post again today."))
         return replies
 
@@ -281,8 +281,8 @@ class Posting:
         if schedule is None:
             return []
         card = self._card(post, schedule, channel_ext)
-        card.meta["reconcile"] = "1"  # it may have been sent before its sender died
-        card.meta["claimed_at"] = post.claimed_at.isoformat()
+        card.meta.reconcile = True  # it may have been sent before its sender died
+        card.meta.claimed_at = post.claimed_at
         return [card]
 
     def _card(self, post: Post, schedule: Schedule, channel_ext: str) -> Reply:
@@ -299,7 +299,7 @@ class Posting:
                                    visibility=Visibility.CHANNEL, channel=channel_ext,
                                    footer=footer)
         if post.reveal_at is not None:
-            card.meta["reveal_at"] = post.reveal_at.isoformat()
+            card.meta.reveal_at = post.reveal_at
         return card
 
     def mark_posted(self, sent: Sequence[tuple[int, str]]) -> None:
@@ -509,7 +509,7 @@ class Posting:
                 if send is None:
                     continue
                 reply = self._digest(session, schedule.channel_id, channel_ext, start)
-                reply.meta["send_id"] = str(send.id)
+                reply.meta.send_id = send.id
             replies += _scheduled([reply], workspace_ext)
         return replies
 
@@ -594,7 +594,7 @@ class Posting:
                                        left=post.reveal_at - now, answered=count,
                                        waiting=[(ext, name) for ext, name in waiting],
                                        thread_answers=self.thread_answers)
-                reply.meta["send_id"] = str(send.id)
+                reply.meta.send_id = send.id
                 replies += _scheduled([reply], workspace_ext)
         return replies
 
@@ -635,8 +635,8 @@ def _scheduled(replies: list[Reply], workspace: str) -> list[Reply]:
     adapter serving many where to send it.
     """
     for reply in replies:
-        reply.meta["workspace_id"] = workspace
-        reply.meta["scheduled"] = "1"
+        reply.meta.workspace_id = workspace
+        reply.meta.scheduled = True
     return replies
 
 

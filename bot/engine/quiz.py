@@ -16,7 +16,7 @@ from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.posting import ScheduleView
 from bot.ops import logs, metrics
-from bot.render import Reply, Visibility
+from bot.render import Kind, Reply, Visibility
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -190,12 +190,11 @@ class Quiz:
         digest or reminder ends its claim.
         """
         metrics.POSTS.labels(reply.kind, "sent").inc()
-        if reply.kind == "question" and reply.post_id is not None \
+        if reply.kind is Kind.QUESTION and reply.post_id is not None \
                 and reply.visibility is Visibility.CHANNEL:
             await self.mark_posted(reply.post_id, message_ref)
-        send = reply.meta.get("send_id", "")
-        if send.isdigit():
-            await self.mark_sent(int(send), message_ref)
+        if reply.meta.send_id is not None:
+            await self.mark_sent(reply.meta.send_id, message_ref)
 
     async def sent_before(self, reply: Reply, find: FindCard) -> bool:
         """Whether a card whose claim was taken over is in its channel already.
@@ -204,11 +203,10 @@ class Quiz:
         `find` looks in the channel from a minute before the claim; a card found is recorded
         instead of being sent twice.
         """
-        if not reply.meta.get("reconcile") or reply.post_id is None:
+        if not reply.meta.reconcile or reply.post_id is None:
             return False
-        claimed = reply.meta.get("claimed_at")
-        since = (dt.datetime.fromisoformat(claimed) if claimed
-                 else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) - dt.timedelta(minutes=1)
+        since = (reply.meta.claimed_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) \
+            - dt.timedelta(minutes=1)
         found = await find(reply, since)
         if found is None:
             return False

@@ -12,7 +12,7 @@ from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.events import Command
 from bot.engine.scoring import view_streak
-from bot.render import Reply
+from bot.render import Kind, Reply
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Tally, User
 
@@ -55,7 +55,7 @@ def streak(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
         text += ("Today's is answered — see you tomorrow." if view.answered_latest else
                  "Answer today's question before the reveal to keep it alive.")
     text += " Days without a scheduled question never break a streak."
-    return [cards.info(text, "streak")]
+    return [cards.info(text, Kind.STREAK)]
 
 
 @handles("me")
@@ -80,7 +80,7 @@ def me(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list[Rep
             "shown on leaderboards"
     text = (f"{'; '.join(lines)}. Answers given: {answered}. Streak: {view.current} "
             f"(best {view.best}). Your name is {visibility}.")
-    return [cards.info(text, "me")]
+    return [cards.info(text, Kind.ME)]
 
 
 @handles("optout")

@@ -6,6 +6,7 @@ adapter escapes them for its platform, so user text can never format, link or me
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -123,16 +124,52 @@ class Divider:
 Block = Heading | Text | Bullets | Quote | CodeBlock | Fields | Buttons | Note | Divider
 
 
+class Kind(StrEnum):
+    """What a message is, so adapters and tests can tell messages apart."""
+
+    QUESTION = "question"
+    FEEDBACK = "feedback"
+    PRACTICE_REVEAL = "practice-reveal"
+    REVEAL = "reveal"
+    HINT = "hint"
+    HOW = "how"
+    OPEN_ANSWER_FORM = "open_answer_form"
+    LEADERBOARD = "leaderboard"
+    STREAK = "streak"
+    ME = "me"
+    TOPICS = "topics"
+    HELP = "help"
+    SCHEDULE = "schedule"
+    DIGEST = "digest"
+    REMINDER = "reminder"
+    INFO = "info"
+    ERROR = "error"
+
+
+@dataclass
+class Meta:
+    """What the engine tells the sender about a reply, beyond its content."""
+
+    graded_post: int | None = None  # feedback: the post whose question it graded
+    scheduled: bool = False  # sent by the scheduler, not in answer to a member
+    workspace_id: str = ""  # a scheduled reply's platform workspace or server
+    send_id: int | None = None  # a digest's or reminder's claim, reported with mark_sent
+    # A daily card sent again after its sender died: it may have gone out already, so the
+    # adapter looks for an earlier copy from `claimed_at` on.
+    reconcile: bool = False
+    claimed_at: dt.datetime | None = None
+    reveal_at: dt.datetime | None = None  # a daily card's reveal, for the scheduler's timer
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message the engine wants sent.
 
-    `kind` lets adapters and tests tell messages apart (question, feedback, reveal, …).
     `post_id` names the post whose thread a THREAD reply belongs to, and for a `question`
     reply, the post the adapter must report the platform message reference of.
     """
 
-    kind: str
+    kind: Kind
     blocks: tuple[Block, ...]
     visibility: Visibility = Visibility.EPHEMERAL
     channel: str | None = None
@@ -140,4 +177,4 @@ class Reply:
     post_id: int | None = None
     thread_ref: str | None = None
     summary: str = ""
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: Meta = field(default_factory=Meta)

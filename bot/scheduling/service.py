@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.engine import Quiz, timing
 from bot.engine.posting import ScheduleView
 from bot.ops import metrics
-from bot.render import Reply
+from bot.render import Kind, Reply
 from bot.scheduling.trigger import LocalDailyTrigger
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,9 @@ class Scheduler:
             return
         await self.deliver(replies)
         for reply in replies:
-            reveal_at = reply.meta.get("reveal_at")
-            if reply.kind == "question" and reply.post_id is not None and reveal_at:
-                self.arm_reveal(reply.post_id, dt.datetime.fromisoformat(reveal_at))
+            reveal_at = reply.meta.reveal_at
+            if reply.kind is Kind.QUESTION and reply.post_id is not None and reveal_at:
+                self.arm_reveal(reply.post_id, reveal_at)
 
 
 __all__ = ["Deliver", "Scheduler", "replica_name"]

@@ -105,7 +105,7 @@ def test_thread_reply_finds_post_by_message_ref(engine: QuizEngine) -> None:
     post_id = post_today(engine)
     replies = answer(engine, "Variance is overfitting to noise.", member("Erin"),
                      thread_ref=f"msg-{post_id}")
-    assert only(replies, "feedback").meta["post_id"] == str(post_id)
+    assert only(replies, "feedback").meta.graded_post == post_id
     assert answer(engine, "hello", member("Erin"), thread_ref="unrelated-thread") == []
 
 

@@ -31,7 +31,7 @@ def test_after_a_practice_answer_the_next_line_revises_the_practice_not_the_dail
     answer(engine, "A first try at the practice question.", ann)
     replies = answer(engine, "A better try at the practice question.", ann)
     feedback = only(replies, "feedback")
-    assert feedback.meta["post_id"] == str(card.post_id) != str(daily)
+    assert feedback.meta.graded_post == card.post_id != daily
     assert "your practice question" in text_of([feedback])
 
 
@@ -47,7 +47,7 @@ def test_after_the_reveal_a_plain_answer_is_practice(engine: QuizEngine) -> None
     daily = post_today(engine)
     command(engine, "reveal")
     feedback = only(answer(engine, "Bias is underfitting.", member("Cy")), "feedback")
-    assert feedback.meta["post_id"] == str(daily)
+    assert feedback.meta.graded_post == daily
     assert "Practice answer" in text_of([feedback])
 
 
@@ -57,7 +57,7 @@ def test_answer_today_names_the_daily_question_over_a_newer_practice(
     dee = member("Dee")
     command(engine, "ask concept", dee)
     replies = command(engine, "answer today: Bias is underfitting.", dee)
-    assert only(replies, "feedback").meta["post_id"] == str(daily)
+    assert only(replies, "feedback").meta.graded_post == daily
     assert "+" in text_of(replies)  # the first answer to the daily question scores
 
 
@@ -69,7 +69,7 @@ def test_a_practice_question_left_for_a_day_is_no_longer_where_answers_go(
     daily = post_today(engine)
     command(engine, "reveal")
     feedback = only(answer(engine, "Bias is underfitting.", eve), "feedback")
-    assert feedback.meta["post_id"] == str(daily)  # today's, as practice: not yesterday's
+    assert feedback.meta.graded_post == daily  # today's, as practice: not yesterday's
     assert "Practice answer" in text_of([feedback])
 
 

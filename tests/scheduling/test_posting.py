@@ -56,7 +56,7 @@ def test_the_job_posts_once_per_local_day(engine: QuizEngine, clock: FakeClock) 
     command(engine, "schedule 09:00 Europe/Berlin daily")  # Monday 08:00 UTC = 09:00 CET
     channel = channel_id(engine)
     [card] = sent(engine, engine.post_scheduled(channel, "replica-a"))
-    assert card.meta["workspace_id"] == PLACE.workspace_id and card.channel == PLACE.channel_id
+    assert card.meta.workspace_id == PLACE.workspace_id and card.channel == PLACE.channel_id
     assert engine.post_scheduled(channel, "replica-b") == []  # a second fire, same day
     assert cards_of(engine.due("test", "replica-b")) == []
     [post] = posts(engine)
@@ -74,8 +74,8 @@ def test_a_restart_between_claim_and_send_sends_once_after_the_lease(
     assert cards_of(engine.due("test", "replica-b")) == []  # the lease still holds
     clock.advance(LEASE)
     [retry] = cards_of(engine.due("test", "replica-b"))
-    assert retry.post_id == first.post_id and retry.meta["reconcile"] == "1"
-    assert "claimed_at" in retry.meta  # where the adapter starts looking for an earlier copy
+    assert retry.post_id == first.post_id and retry.meta.reconcile
+    assert retry.meta.claimed_at is not None  # where the adapter starts looking for an earlier copy
     sent(engine, [retry])
     clock.advance(LEASE * 2)
     assert cards_of(engine.due("test", "replica-c")) == []
@@ -248,7 +248,7 @@ def test_the_weekly_digest_sums_up_the_week_once(engine: QuizEngine,
     assert "Week of 02 Mar" in shown and "Ann" in shown and "7 days in a row" in shown
     assert "weakest topic" in shown
     assert [r.kind for r in engine.due("test") if r.kind == "digest"] == []  # claimed once
-    engine.mark_sent(int(digests[0].meta["send_id"]), "digest-1")
+    engine.mark_sent(digests[0].meta.send_id, "digest-1")
 
 
 def test_the_digest_gives_equal_points_one_rank_and_an_ask_that_works(
