@@ -20,6 +20,8 @@ from bot.render import Buttons, Kind, Reply, Visibility, render_plain
 
 PLATFORM = "console"
 TERMINAL_LINE_LIMIT = 4095  # a terminal in line mode cuts a typed line here
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"  # around a paste, in bracketed-paste mode
+BRACKETED_PASTE_ON, BRACKETED_PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
 CONSOLE_HELP = """Console controls:
   <text>              answer the open question as the current member
   ```                 start a code answer; end it with another ``` line (:cancel drops it)
@@ -50,9 +52,12 @@ class ConsoleApp:
     block: list[str] | None = None  # lines of a ``` code block being typed
     notes: list[str] = field(default_factory=list)  # said once at the start
     interactive: bool = False  # reading from a terminal, not a pipe
+    paste: list[str] | None = None  # lines of a bracketed paste being read
 
     @property
     def prompt(self) -> str:
+        if self.paste is not None:
+            return ""  # the rest of a paste is on its way
         return "... " if self.block is not None else f"{self.user}> "
 
     @property
@@ -104,8 +109,26 @@ class ConsoleApp:
         await self.show(await self.quiz.due(PLATFORM))
 
     async def handle(self, line: str) -> bool:
-        """Handle one input line; False means quit. A ``` line starts a multi-line answer."""
+        """Handle one input line; False means quit. A ``` line starts a multi-line answer.
+
+        A paste arrives whole: a terminal in bracketed-paste mode wraps it in PASTE_START and
+        PASTE_END, and every line in between belongs to one answer (or one command).
+        """
         line = line.rstrip("\n")
+        if self.paste is not None or line.startswith(PASTE_START):
+            self.paste = [*(self.paste or []), line.removeprefix(PASTE_START)]
+            if PASTE_END not in line:
+                return True
+            text = "\n".join(self.paste).split(PASTE_END, 1)[0].strip()
+            self.paste = None
+            if not text:
+                return True
+            await self.tick()
+            if text.lower().startswith("/mlquiz"):
+                await self._command(text[len("/mlquiz"):])
+            else:
+                await self._answer(text)
+            return True
         if self.block is not None:
             if line.strip() in (":quit", ":q", ":exit", ":cancel"):
                 self.block = None
@@ -130,12 +153,14 @@ class ConsoleApp:
             return True
         await self.tick()
         if line.lstrip().lower().startswith("/mlquiz"):
-            text = line.lstrip()[len("/mlquiz"):]
-            await self.show(await self.quiz.command(Command(self._delivery(), self.actor,
-                                                            self.place, text)))
+            await self._command(line.lstrip()[len("/mlquiz"):])
         else:
             await self._answer(line)
         return True
+
+    async def _command(self, text: str) -> None:
+        await self.show(await self.quiz.command(Command(self._delivery(), self.actor,
+                                                        self.place, text)))
 
     async def _answer(self, text: str) -> None:
         await self.show(await self.quiz.answer(
@@ -196,6 +221,17 @@ class ConsoleApp:
 
 async def run_console(app: ConsoleApp, lines: TextIO) -> None:
     interactive = app.interactive = lines.isatty()
+    if interactive:  # the terminal marks pastes, so a pasted answer of many lines is one answer
+        app.out.write(BRACKETED_PASTE_ON)
+    try:
+        await _read(app, lines, interactive)
+    finally:
+        if interactive:
+            app.out.write(BRACKETED_PASTE_OFF)
+            app.out.flush()
+
+
+async def _read(app: ConsoleApp, lines: TextIO, interactive: bool) -> None:
     await app.start()
     while True:
         if interactive:

@@ -132,3 +132,14 @@ def test_the_clock_and_the_database_go_together_and_logs_stay_out_of_the_chat(
     fresh = run("--fresh")
     assert str(db) not in fresh.stdout and "mlquiz-" in fresh.stdout
     assert not (tmp_path / "data" / "mlquiz" / "mlquiz.db").exists()  # --fresh left it alone
+
+
+def test_a_pasted_answer_of_several_lines_is_one_answer(tmp_path: Path) -> None:
+    start, end = "\x1b[200~", "\x1b[201~"  # what a terminal in bracketed-paste mode sends
+    out = console(tmp_path / "paste.db", [
+        f"{start}The key idea is to define it plainly.", "",
+        "Then give an example and say where it is used.",
+        f"Finally name its main limitation and trade-off.{end}",
+        f"{start}/mlquiz streak{end}"], "--at", "2026-05-04 10:00")
+    assert out.count("*Feedback:") == 1, out
+    assert "Your streak" in out
