@@ -136,6 +136,7 @@ class FeedbackFacts:
     streak: int
     key_points: int
     about: str = "this question"  # which question was graded: "today's question", …
+    frozen: tuple[dt.date, ...] = ()  # missed days a streak freeze covered with this answer
 
 
 def opening(question: Question, limit: int = 70) -> str:
@@ -156,6 +157,9 @@ def feedback(question: Question, facts: FeedbackFacts) -> Reply:
     if facts.scoring:
         streak = f" Streak: {facts.streak} day{'s' if facts.streak != 1 else ''}." \
             if facts.streak else ""
+        if facts.frozen:
+            streak += (" A streak freeze covered " + ", ".join(
+                f"{day:%a %d %b}" for day in facts.frozen) + ".")
         lines.append(Text(spans(f"+{points_text(facts.points)} (1 for answering, "
                                 f"{facts.points - 1} for quality).{streak}")))
     elif facts.practice:

@@ -314,15 +314,17 @@ class QuizEngine:
             scoring_slot=1 if scoring else None, practice=practice, created_at=now))
         session.flush()
         streak = 0
+        covered: tuple[dt.date, ...] = ()
         if scoring and post.local_date is not None:
             hidden = bool(session.scalar(sa.select(User.opted_out).where(User.id == user_id)))
             add_to_tallies(session, channel_id=channel.id, workspace_id=channel.workspace_id,
                            user_id=user_id, day=post.local_date, points=points, hidden=hidden)
-            streak = extend_streak(session, channel.id, user_id, post.local_date).current
+            extended = extend_streak(session, channel.id, user_id, post.local_date)
+            streak, covered = extended.current, extended.covered
         reply = cards.feedback(question, cards.FeedbackFacts(
             grade=grade, points=points, scoring=scoring, practice=practice, streak=streak,
             key_points=len(question.tests) if question.category is Category.CODING
-            else len(question.key_points), about=about))
+            else len(question.key_points), about=about, frozen=covered))
         reply.meta.graded_post = post.id
         if post.kind == "practice":  # its first answer closes it: the model answer follows
             return [reply, cards.practice_reveal(question)]

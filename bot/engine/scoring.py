@@ -34,38 +34,60 @@ def add_to_tallies(session: Session, *, channel_id: int, workspace_id: int, user
                   ["scope", "scope_id", "period", "period_start", "user_id"], ["points", "answers"])
 
 
-def _daily_dates(session: Session, channel_id: int, before: dt.date | None = None,
-                 limit: int = 2) -> list[dt.date]:
+FREEZE_EVERY = 7  # days in a row that earn a streak freeze
+MAX_FREEZES = 2
+
+
+def _daily_dates_between(session: Session, channel_id: int, after: dt.date,
+                         before: dt.date | None = None) -> list[dt.date]:
+    """The channel's daily-post dates after `after` (and before `before`), newest first."""
     query = sa.select(Post.local_date).where(
-        Post.channel_id == channel_id, Post.kind == "daily", Post.local_date.is_not(None))
+        Post.channel_id == channel_id, Post.kind == "daily", Post.local_date > after)
     if before is not None:
         query = query.where(Post.local_date < before)
-    return [d for d in session.scalars(query.order_by(Post.local_date.desc()).limit(limit))
-            if d is not None]
+    return [d for d in session.scalars(query.order_by(Post.local_date.desc())) if d is not None]
 
 
-def extend_streak(session: Session, channel_id: int, user_id: int, day: dt.date) -> Streak:
+@dataclass(frozen=True)
+class Extended:
+    current: int
+    covered: tuple[dt.date, ...]  # missed days a freeze covered just now
+
+
+def extend_streak(session: Session, channel_id: int, user_id: int, day: dt.date) -> Extended:
     """Record that the user answered the daily post of `day`.
 
-    Days without a post never break a streak: it continues when the previous *post* was
-    answered, however many days ago that was.
+    Days without a post never break a streak: it continues when every post since the last one
+    answered was answered, however many days ago that was. A post missed in between is covered
+    by a freeze when the member holds one for each missed post; the freezes are spent then.
+    Every 7 days in a row earn a freeze (at most 2 held).
     """
     streak = session.scalars(sa.select(Streak).where(
         Streak.channel_id == channel_id, Streak.user_id == user_id).with_for_update()
     ).one_or_none()
     if streak is None:
-        streak = Streak(channel_id=channel_id, user_id=user_id, current=0, best=0, last_date=None)
+        streak = Streak(channel_id=channel_id, user_id=user_id, current=0, best=0,
+                        last_date=None, freezes=0, freezes_spent=0)
         session.add(streak)
     if streak.last_date is not None and streak.last_date >= day:
-        return streak
-    previous = _daily_dates(session, channel_id, before=day, limit=1)
-    if streak.last_date is not None and previous and streak.last_date == previous[0]:
-        streak.current += 1
-    else:
+        return Extended(streak.current, ())
+    missed = _daily_dates_between(session, channel_id, streak.last_date, day) \
+        if streak.last_date is not None else []
+    covered: tuple[dt.date, ...] = ()
+    if streak.last_date is None or len(missed) > streak.freezes:
         streak.current = 1
+    else:
+        covered = tuple(sorted(missed))
+        if missed:
+            streak.freezes -= len(missed)
+            streak.freezes_spent += len(missed)
+            streak.frozen_on = missed[0]
+        streak.current += 1
+    if streak.current % FREEZE_EVERY == 0:
+        streak.freezes = min(MAX_FREEZES, streak.freezes + 1)
     streak.best = max(streak.best, streak.current)
     streak.last_date = day
-    return streak
+    return Extended(streak.current, covered)
 
 
 @dataclass(frozen=True)
@@ -75,21 +97,27 @@ class StreakView:
     last_date: dt.date | None
     answered_latest: bool  # the newest daily post is already answered
     at_risk: bool  # alive, but today's open post is not answered yet
+    freezes: int = 0  # held now
+    freezes_spent: int = 0
+    frozen_on: dt.date | None = None  # the latest missed day a freeze covered
+    to_cover: tuple[dt.date, ...] = ()  # missed days the next answer will spend freezes on
 
 
 def view_streak(session: Session, channel_id: int, user_id: int) -> StreakView:
     streak = session.get(Streak, (channel_id, user_id))
     if streak is None or streak.last_date is None:
         return StreakView(0, 0, None, False, False)
-    latest = session.scalars(sa.select(Post).where(
-        Post.channel_id == channel_id, Post.kind == "daily", Post.local_date.is_not(None))
-        .order_by(Post.local_date.desc()).limit(2)).all()
-    if latest and latest[0].local_date == streak.last_date:
-        return StreakView(streak.current, streak.best, streak.last_date, True, False)
-    still_open = bool(latest) and latest[0].state != "revealed"
-    if still_open and len(latest) > 1 and latest[1].local_date == streak.last_date:
-        return StreakView(streak.current, streak.best, streak.last_date, False, True)
-    return StreakView(0, streak.best, streak.last_date, False, False)
+    since = session.scalars(sa.select(Post).where(
+        Post.channel_id == channel_id, Post.kind == "daily",
+        Post.local_date > streak.last_date).order_by(Post.local_date.desc())).all()
+    still_open = bool(since) and since[0].state != "revealed"
+    missed = tuple(p.local_date for p in since[1 if still_open else 0:]
+                   if p.local_date is not None)
+    freezes = (streak.freezes, streak.freezes_spent, streak.frozen_on)
+    if len(missed) > streak.freezes:
+        return StreakView(0, streak.best, streak.last_date, False, False, *freezes)
+    return StreakView(streak.current, streak.best, streak.last_date, not since, still_open,
+                      *freezes, missed)
 
 
 def _period_start_sql(period: str, day: sa.ColumnElement[dt.date | None]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.events import Command
-from bot.engine.scoring import view_streak
+from bot.engine.scoring import FREEZE_EVERY, MAX_FREEZES, view_streak
 from bot.render import Kind, Reply
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Tally, User
@@ -52,10 +52,24 @@ def streak(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
     else:
         text = (f"Your streak: {view.current} daily question"
                 f"{'s' if view.current != 1 else ''} in a row (best: {view.best}). ")
+        if view.to_cover:
+            days = ", ".join(f"{d:%a %d %b}" for d in sorted(view.to_cover))
+            them = "it" if len(view.to_cover) == 1 else "them"
+            text += (f"You missed {days}: your next answer spends "
+                     f"{_freezes(len(view.to_cover))} on {them} and the streak goes on. ")
         text += ("Today's is answered — see you tomorrow." if view.answered_latest else
                  "Answer today's question before the reveal to keep it alive.")
-    text += " Days without a scheduled question never break a streak."
+    text += (f" Freezes held: {view.freezes} of {MAX_FREEZES} (one for every {FREEZE_EVERY} "
+             "days in a row; each covers one missed daily question)")
+    if view.freezes_spent and view.frozen_on is not None:
+        text += (f"; {view.freezes_spent} spent so far, the last on "
+                 f"{view.frozen_on:%a %d %b}")
+    text += ". Days without a scheduled question never break a streak."
     return [cards.info(text, Kind.STREAK)]
+
+
+def _freezes(count: int) -> str:
+    return f"{count} freeze{'s' if count != 1 else ''}"
 
 
 @handles("me")

@@ -224,6 +224,11 @@ class Streak(Base):
     current: Mapped[int] = mapped_column(sa.Integer, default=0)
     best: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    # Earned one for every 7 days in a row (at most 2 held), each spent on a missed daily
+    # question so the streak goes on; `frozen_on` is the latest day one covered.
+    freezes: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    freezes_spent: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    frozen_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
 class Delivery(Base):

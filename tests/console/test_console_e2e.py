@@ -143,3 +143,14 @@ def test_a_pasted_answer_of_several_lines_is_one_answer(tmp_path: Path) -> None:
         f"{start}/mlquiz streak{end}"], "--at", "2026-05-04 10:00")
     assert out.count("*Feedback:") == 1, out
     assert "Your streak" in out
+
+
+def test_a_freeze_earned_in_a_week_keeps_the_streak_over_a_missed_day(tmp_path: Path) -> None:
+    week = [line for day in range(3, 9) for line in (f":time 2026-03-0{day} 09:01", ANSWER)]
+    out = console(tmp_path / "freeze.db", [
+        ANSWER, *week,  # Mon 2 … Sun 8 March: seven in a row
+        ":time 2026-03-09 09:01",  # Monday's question comes and goes unanswered
+        ":time 2026-03-10 09:01", ANSWER, "/mlquiz streak"], "--at", "2026-03-02 09:00")
+    assert "Streak: 7 days." in out
+    assert "Streak: 8 days. A streak freeze covered Mon 09 Mar." in out
+    assert "Freezes held: 0 of 2" in out and "1 spent so far, the last on Mon 09 Mar" in out

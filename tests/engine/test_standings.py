@@ -111,6 +111,47 @@ def test_missing_a_post_breaks_the_streak(engine: QuizEngine, clock: FakeClock) 
     assert "best: 2" in text_of(command(engine, "streak", zoe))
 
 
+def answer_days(engine: QuizEngine, clock: FakeClock, who: str, days: int) -> str:
+    """Post, answer and reveal on `days` days in a row; the last feedback's text."""
+    shown = ""
+    for _ in range(days):
+        daily(engine)
+        shown = text_of(answer(engine, "Bias is underfitting.", member(who)))
+        command(engine, "reveal")
+        clock.advance(days=1)
+    return shown
+
+
+def miss_days(engine: QuizEngine, clock: FakeClock, days: int) -> None:
+    for _ in range(days):
+        daily(engine)
+        command(engine, "reveal")
+        clock.advance(days=1)
+
+
+def test_seven_days_in_a_row_earn_a_freeze_that_covers_a_missed_day(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    assert "Streak: 7 days." in answer_days(engine, clock, "Ada", 7)  # Mon 2 … Sun 8 Mar
+    assert "Freezes held: 1 of 2" in text_of(command(engine, "streak", member("Ada")))
+    miss_days(engine, clock, 1)  # Mon 9 Mar goes unanswered
+    waiting = text_of(command(engine, "streak", member("Ada")))
+    assert "7 daily questions in a row" in waiting
+    assert "You missed Mon 09 Mar: your next answer spends 1 freeze on it" in waiting
+    shown = answer_days(engine, clock, "Ada", 1)
+    assert "Streak: 8 days. A streak freeze covered Mon 09 Mar." in shown
+    after = text_of(command(engine, "streak", member("Ada")))
+    assert "Freezes held: 0 of 2" in after and "1 spent so far, the last on Mon 09 Mar" in after
+
+
+def test_at_most_two_freezes_are_held_and_a_gap_longer_than_them_ends_the_streak(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    answer_days(engine, clock, "Bea", 21)
+    assert "Freezes held: 2 of 2" in text_of(command(engine, "streak", member("Bea")))
+    miss_days(engine, clock, 3)
+    assert "Your streak ended" in text_of(command(engine, "streak", member("Bea")))
+    assert "Streak: 1 day." in answer_days(engine, clock, "Bea", 1)
+
+
 def test_me_summarises_points_rank_and_streak(engine: QuizEngine) -> None:
     daily(engine)
     answer(engine, "Bias is underfitting.", member("Abe"))
