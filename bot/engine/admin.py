@@ -54,6 +54,8 @@ def show_or_set_schedule(engine: QuizEngine, event: Command, parsed: commands.Pa
                     if parsed.remind_minutes == commands.OFF else parsed.remind_minutes
             if parsed.track is not None:
                 schedule.track = None if parsed.track == "any" else parsed.track
+            if parsed.group_share is not None:
+                schedule.group_share = parsed.group_share
             schedule.updated_at = now
             lead = "Schedule saved."
         elif schedule is None:
@@ -148,6 +150,7 @@ def describe_schedule(schedule: Schedule, now: dt.datetime, lead: str) -> Reply:
         extras.append(f"weekly digest on {timing.DAY_NAMES[schedule.digest_weekday].title()}")
     if schedule.remind_before_minutes is not None:
         extras.append(f"reminder {_duration(schedule.remind_before_minutes)} before the reveal")
+    extras.append(f"group streak at {schedule.group_share}% of the regulars")
     text = (f"{lead} Daily question at {schedule.post_time} {schedule.timezone}, "
             f"{timing.format_weekdays(schedule.weekdays)}; mix: {mix}; difficulty: "
             f"{schedule.difficulty or 'any'}; {reveal}; {'; '.join(extras)}."

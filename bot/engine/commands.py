@@ -73,6 +73,7 @@ class ScheduleSet(Parsed):
     digest_weekday: int | None = None  # OFF turns it off
     remind_minutes: int | None = None  # OFF turns it off
     track: str | None = None  # a role; "any" clears it
+    group_share: int | None = None  # percent of the regulars for a group-streak day
 
 
 OFF = -1  # a ScheduleSet value that switches an optional feature off
@@ -253,6 +254,12 @@ def _parse_schedule(rest: str) -> Parsed:
                 raise CommandError(f"`{value[:20]}` is not a reminder time; use forms like "
                                    "`1h` (before the reveal) or `off`.", "schedule")
             result = replace(result, remind_minutes=minutes)
+        elif key == "group":
+            share = value.removesuffix("%")
+            if not share.isdigit() or not 1 <= int(share) <= 100:
+                raise CommandError(f"`{value[:20]}` is not a share of the regulars; use a "
+                                   "percentage like `group=50%`.", "schedule")
+            result = replace(result, group_share=int(share))
         elif key == "track":
             if value not in ("any", *Role.__members__.values()):
                 raise CommandError(f"`{value[:30]}` is not a role.{_closest(value, list(Role))} "
@@ -260,7 +267,8 @@ def _parse_schedule(rest: str) -> Parsed:
             result = replace(result, track=value)
         else:
             raise CommandError(f"Unknown option `{key[:20]}`; options are mix=, difficulty=, "
-                               "reveal=, grace=, digest=, remind= and track=.", "schedule")
+                               "reveal=, grace=, digest=, remind=, track= and group=.",
+                               "schedule")
     return result
 
 
@@ -382,7 +390,8 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
     Spec("help", "this list"),
     Spec("schedule", "show or set when this channel gets its daily question",
          "[HH:MM Area/City [weekdays] [mix=concept,coding|all] [difficulty=easy|medium|hard|any] "
-         "[reveal=8h|17:00] [grace=6h] [digest=mon|off] [remind=1h|off] [track=ROLE|any]]",
+         "[reveal=8h|17:00] [grace=6h] [digest=mon|off] [remind=1h|off] [track=ROLE|any] "
+         "[group=50%]]",
          admin=True, reschedules=True,
          options=(Option("time", "local time, 24-hour HH:MM"),
                   Option("timezone", "an IANA time zone, Area/City", complete=Complete.ZONE),
@@ -396,7 +405,9 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
                   Option("digest", "weekday of the weekly digest, or off", keyed=True),
                   Option("remind", "reminder before the reveal, e.g. 1h, or off", keyed=True),
                   Option("track", "questions for one role, or any",
-                         (*_values(Role), "any"), keyed=True)),
+                         (*_values(Role), "any"), keyed=True),
+                  Option("group", "share of the regulars who answer for a group-streak day, "
+                                  "e.g. 50%", keyed=True)),
          parse=_parse_schedule),
     Spec("pause", "stop daily posts in this channel", admin=True, reschedules=True),
     Spec("resume", "restart daily posts", admin=True, reschedules=True),

@@ -121,6 +121,7 @@ def default_schedule(channel_id: int, settings: Settings, now: dt.datetime) -> S
         digest_weekday=0,  # a weekly digest on Mondays
         remind_before_minutes=None,
         track=None,
+        group_share=50,
     )
 
 

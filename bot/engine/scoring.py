@@ -120,6 +120,55 @@ def view_streak(session: Session, channel_id: int, user_id: int) -> StreakView:
                       *freezes, missed)
 
 
+REGULAR_DAYS = 14  # a member who answered a daily question this recently is a regular
+GROUP_HORIZON = 400  # daily questions looked back over for a group streak
+
+
+@dataclass(frozen=True)
+class GroupStreak:
+    days: int  # daily questions in a row on which the group reached its share
+    share: int  # percent of the regulars who must answer
+    regulars: int  # members who answered in the last 14 days, as of the newest question
+    answered: int  # of them, how many answered the newest daily question
+
+
+def group_streak(session: Session, channel_id: int, share: int) -> GroupStreak:
+    """Daily questions in a row, newest first, that `share` percent of the regulars answered.
+
+    An answer counts when it scored (before the reveal). Regulars are counted as of each
+    question's day, over the 14 days up to it. The newest question, while still open, does not
+    break the streak: there is time yet.
+    """
+    posts = [(day, state) for day, state in session.execute(
+        sa.select(Post.local_date, Post.state).where(
+            Post.channel_id == channel_id, Post.kind == "daily", Post.local_date.is_not(None))
+        .order_by(Post.local_date.desc()).limit(GROUP_HORIZON)) if day is not None]
+    if not posts:
+        return GroupStreak(0, share, 0, 0)
+    oldest = posts[-1][0] - dt.timedelta(days=REGULAR_DAYS)
+    by_day: dict[dt.date, set[int]] = {}
+    for day, user_id in session.execute(
+            sa.select(Post.local_date, Answer.user_id).join(Answer, Answer.post_id == Post.id)
+            .where(Post.channel_id == channel_id, Post.kind == "daily",
+                   Answer.scoring_slot == 1, Post.local_date >= oldest)):
+        if day is not None:
+            by_day.setdefault(day, set()).add(user_id)
+
+    def regulars(day: dt.date) -> set[int]:
+        return set().union(*(by_day.get(day - dt.timedelta(days=back), set())
+                             for back in range(REGULAR_DAYS)))
+
+    days = 0
+    for index, (day, state) in enumerate(posts):
+        group, answered = regulars(day), by_day.get(day, set())
+        if group and len(answered) * 100 >= share * len(group):
+            days += 1
+        elif not (index == 0 and state != "revealed"):
+            break
+    newest = posts[0][0]
+    return GroupStreak(days, share, len(regulars(newest)), len(by_day.get(newest, set())))
+
+
 def _period_start_sql(period: str, day: sa.ColumnElement[dt.date | None]
                       | sa.orm.InstrumentedAttribute[dt.date | None], dialect: str
                       ) -> sa.ColumnElement[dt.date]:

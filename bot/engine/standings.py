@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.events import Command
-from bot.engine.scoring import FREEZE_EVERY, MAX_FREEZES, view_streak
+from bot.engine.scoring import (
+    FREEZE_EVERY,
+    MAX_FREEZES,
+    REGULAR_DAYS,
+    group_streak,
+    view_streak,
+)
 from bot.render import Kind, Reply
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Tally, User
@@ -42,6 +48,8 @@ def streak(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
     with engine.db.transaction() as session:
         channel, user_id = engine.member(session, event, now)
         view = view_streak(session, channel.id, user_id)
+        group = group_streak(session, channel.id, engine.schedule_for(session, channel, now)
+                             .group_share)
     if view.last_date is None:
         text = ("No streak yet. Answer the daily question before its reveal to start one; "
                 "each daily question you answer in a row adds a day.")
@@ -65,6 +73,10 @@ def streak(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
         text += (f"; {view.freezes_spent} spent so far, the last on "
                  f"{view.frozen_on:%a %d %b}")
     text += ". Days without a scheduled question never break a streak."
+    text += (f"\nGroup streak of this channel: {group.days} daily question"
+             f"{'s' if group.days != 1 else ''} in a row answered by at least {group.share}% of "
+             f"its regulars (members who answered in the last {REGULAR_DAYS} days: "
+             f"{group.regulars}; {group.answered} answered the latest).")
     return [cards.info(text, Kind.STREAK)]
 
 

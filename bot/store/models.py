@@ -89,6 +89,8 @@ class Schedule(Base):
     digest_weekday: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 0 = Monday; None: off
     remind_before_minutes: Mapped[int | None] = mapped_column(sa.Integer)  # None: no reminder
     track: Mapped[str | None] = mapped_column(sa.String(24))  # a role; None: every question
+    # Percent of the channel's regulars who must answer a daily question for the group streak.
+    group_share: Mapped[int] = mapped_column(sa.Integer, default=50, server_default="50")
 
 
 class User(Base):

@@ -152,6 +152,29 @@ def test_at_most_two_freezes_are_held_and_a_gap_longer_than_them_ends_the_streak
     assert "Streak: 1 day." in answer_days(engine, clock, "Bea", 1)
 
 
+def test_the_group_streak_counts_days_enough_regulars_answered(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    command(engine, "schedule 09:00 UTC daily group=60%")
+    for who in (("Cal", "Dot", "Eli"), ("Cal", "Dot"), ("Cal", "Dot")):  # 3/3, 2/3, 2/3
+        daily(engine)
+        for name in who:
+            answer(engine, "Bias is underfitting.", member(name))
+        command(engine, "reveal")
+        clock.advance(days=1)
+    shown = text_of(command(engine, "streak", member("Cal")))
+    assert "Group streak of this channel: 3 daily questions in a row" in shown
+    assert "at least 60% of its regulars" in shown and "3; 2 answered the latest" in shown
+    daily(engine)  # open, one answer so far: it does not break the group streak yet
+    answer(engine, "Bias is underfitting.", member("Eli"))
+    assert "3 daily questions in a row" in text_of(command(engine, "streak", member("Cal")))
+    command(engine, "reveal")  # closed with 1 of 3: the group streak starts again
+    assert "Group streak of this channel: 0 daily questions" in text_of(
+        command(engine, "streak", member("Cal")))
+    assert "group streak at 60% of the regulars" in text_of(command(engine, "schedule"))
+    assert "not a share of the regulars" in text_of(
+        command(engine, "schedule 09:00 UTC group=150%"))
+
+
 def test_me_summarises_points_rank_and_streak(engine: QuizEngine) -> None:
     daily(engine)
     answer(engine, "Bias is underfitting.", member("Abe"))
