@@ -1,6 +1,11 @@
 """Use cases over the bank, store and graders; adapters talk to `Quiz`."""
 
-from bot.engine import admin, practice, standings  # noqa: F401 - each registers its handlers
+from bot.engine import (  # noqa: F401 - each registers its handlers
+    admin,
+    members,
+    practice,
+    standings,
+)
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Actor, Answer, Command, Place
 from bot.engine.quiz import Quiz

@@ -76,6 +76,11 @@ class ScheduleSet(Parsed):
     group_share: int | None = None  # percent of the regulars for a group-streak day
 
 
+@dataclass(frozen=True)
+class ForgetMe(Parsed):
+    confirmed: bool = False
+
+
 OFF = -1  # a ScheduleSet value that switches an optional feature off
 
 
@@ -111,6 +116,13 @@ def _parse_answer(rest: str) -> AnswerText:
     if not text:
         raise CommandError("Write your answer after `answer`.", "answer")
     return AnswerText("answer", text, target)
+
+
+def _parse_forget_me(rest: str) -> ForgetMe:
+    if rest.lower() not in ("", "confirm"):
+        raise CommandError("`forget-me` takes nothing, or `confirm` once you have read what "
+                           "it deletes.", "forget-me")
+    return ForgetMe("forget-me", rest.lower() == "confirm")
 
 
 def _parse_ask(rest: str) -> Ask:
@@ -387,6 +399,10 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
     Spec("me", "your points, rank and streak"),
     Spec("optout", "hide your name from leaderboards and reveals"),
     Spec("optin", "show your name again"),
+    Spec("forget-me", "delete everything stored about you in this workspace", "[confirm]",
+         options=(Option("confirm", "confirm, once you have read what it deletes",
+                         ("confirm",)),),
+         parse=_parse_forget_me),
     Spec("help", "this list"),
     Spec("schedule", "show or set when this channel gets its daily question",
          "[HH:MM Area/City [weekdays] [mix=concept,coding|all] [difficulty=easy|medium|hard|any] "

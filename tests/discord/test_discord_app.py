@@ -316,3 +316,16 @@ async def test_a_retried_claim_whose_card_is_already_in_the_channel_is_not_sent_
         post = session.get(Post, card.post_id)
         assert post is not None and post.state == "posted"
         assert post.message_ref == thread.path.split("/")[4]
+
+
+async def test_forget_me_and_the_group_streak_through_discords_own_options(
+        rig: DiscordRig) -> None:
+    done = await rig.command(rig.admin, "schedule", time="09:00", timezone="UTC", group="40%")
+    assert "group streak at 40% of the regulars" in text_of((await rig.replies(done))[0])
+    asked = await rig.command(rig.bob, "forget-me")
+    shown = text_of((await rig.replies(asked))[0])
+    assert "/mlquiz forget-me confirm" in shown and "not edited" in shown
+    confirmed = await rig.command(rig.bob, "forget-me", confirm="confirm")
+    reply = (await rig.replies(confirmed))[0]
+    assert reply["flags"] & EPHEMERAL and text_of(reply).startswith("Done: deleted")
+    assert rig.standin.channel_messages() == []  # nothing of it in the channel

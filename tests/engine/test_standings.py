@@ -10,7 +10,7 @@ from bot.bank import Difficulty
 from bot.engine import Place, QuizEngine
 from bot.engine.cards import points_text
 from bot.engine.scoring import points_for, rebuild_tallies
-from bot.store.models import Tally
+from bot.store.models import Answer, Post, Tally, User
 from tests.conftest import FakeClock
 from tests.engine.helpers import ADMIN, PLACE, answer, command, member, only, text_of
 
@@ -195,3 +195,26 @@ def test_local_days_follow_the_channel_time_zone(engine: QuizEngine, clock: Fake
 
 def test_one_point_is_one_point() -> None:
     assert [points_text(n) for n in (0, 1, 2)] == ["0 points", "1 point", "2 points"]
+
+
+def test_forget_me_asks_first_then_deletes_everything_about_the_member(
+        engine: QuizEngine) -> None:
+    daily(engine)
+    fay = member("Fay")
+    answer(engine, "Bias is underfitting.", fay)
+    command(engine, "ask concept", fay)
+    answer(engine, "A practice answer.", fay)
+    answer(engine, "Bias is underfitting.", member("Gus"))
+    asked = text_of(command(engine, "forget-me", fay))
+    assert "2 answers, your points and streaks in 1 channel, 1 practice question and your name" \
+        in asked and "/mlquiz forget-me confirm" in asked and "not edited" in asked
+    assert "Fay" in text_of(command(engine, "leaderboard", fay))  # nothing deleted yet
+    done = text_of(command(engine, "forget-me confirm", fay))
+    assert done.startswith("Done: deleted 2 answers") and "not edited" in done
+    with engine.db.transaction() as session:
+        assert session.scalars(sa.select(User.display_name)).all() == ["Gus"]
+        assert session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+        assert session.scalar(sa.select(sa.func.count()).select_from(Post)
+                              .where(Post.kind == "practice")) == 0
+    board = text_of(command(engine, "leaderboard", member("Gus")))
+    assert "Fay" not in board and "Gus" in board

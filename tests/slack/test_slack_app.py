@@ -316,3 +316,21 @@ async def test_a_workspace_refused_right_after_a_message_is_paced_by_its_retry_a
     assert pacer.pace("xoxb-w1") == 0.3 and pacer.pace("xoxb-w2") == 0.0
     async with pacer.turn("xoxb-w1"):  # the next message keeps that pace, without a 429
         assert time.monotonic() - started >= 0.6
+
+
+async def test_forget_me_over_signed_slash_commands_takes_the_name_off_the_board(
+        rig: SlackRig) -> None:
+    thread = await _ts_of_first_post_after(rig)
+    await rig.json(event_body(thread_reply("UANN", GOOD, thread, "1700000400.000001"), "EvFm1"))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("chat.postEphemeral")) == 1)
+    await rig.form(command_body("forget-me", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("response_url")) == 1)
+    await rig.form(command_body("forget-me confirm", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: any(
+        "Done: deleted 1 answer" in texts(r["blocks"]) for r in rig.standin.of("response_url")))
+    asked = texts(rig.standin.of("response_url")[0]["blocks"])
+    assert "/mlquiz forget-me confirm" in asked
+    assert all(r["response_type"] == "ephemeral" for r in rig.standin.of("response_url"))
+    await rig.form(command_body("leaderboard", "UBOB", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("response_url")) == 3)
+    assert "Ann" not in texts(rig.standin.of("response_url")[2]["blocks"])
