@@ -4,6 +4,7 @@ from bot.engine import (  # noqa: F401 - each registers its handlers
     admin,
     members,
     practice,
+    review,
     standings,
 )
 from bot.engine.core import QuizEngine

@@ -81,9 +81,10 @@ def error(text: str) -> Reply:
 
 def question_card(question: Question, *, post_id: int, title: str,
                   visibility: Visibility, channel: str | None = None,
-                  footer: str = "") -> Reply:
+                  footer: str = "", lead: str | None = None) -> Reply:
     blocks: list[Block] = [
         Heading(title),
+        *((Text(spans(italic(lead))),) if lead else ()),
         Fields((("Category", question.category.value), ("Topic", topic_label(question.topic)),
                 ("Difficulty", question.difficulty.value + (f" ({question.level.value} level)"
                                                             if question.level else "")),

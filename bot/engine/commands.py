@@ -389,6 +389,7 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          options=(Option("text", "your answer; put code between ``` lines", text=True),),
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),
+    Spec("review", "your most overdue question to go back to, with what you missed"),
     Spec("topics", "the topics you can ask for, by name and slug"),
     Spec("leaderboard", "top members this week, month or all time",
          "[week|month|all] [channel|workspace]",

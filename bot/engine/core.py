@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.bank import Bank, Category, Question
 from bot.config import Settings
-from bot.engine import cards, commands, timing
+from bot.engine import cards, commands, review, timing
 from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
 from bot.engine.events import Action, Answer, Command, Place, Target
 from bot.engine.posting import Posting, excluded_categories
@@ -313,6 +313,7 @@ class QuizEngine:
             points=points,
             scoring_slot=1 if scoring else None, practice=practice, created_at=now))
         session.flush()
+        review.reschedule(session, user_id, question.id, grade, now)
         streak = 0
         covered: tuple[dt.date, ...] = ()
         if scoring and post.local_date is not None:

@@ -7,8 +7,9 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from bot.bank import Category
+from bot.bank import Category, Question
 from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.directory import schedule_of
@@ -77,18 +78,25 @@ def ask(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Rep
             Post.owner_id == user_id).order_by(Post.id)))
         question = choose_question(pool, seen, {}, f"{user_id}:{now.isoformat()}")
         assert question is not None
-        post = Post(channel_id=channel.id, question_id=question.id, kind="practice",
-                    local_date=None, owner_id=user_id, state="posted", claimed_at=now,
-                    posted_at=now)
-        session.add(post)
-        session.flush()
-        if engine.runner is not None:
-            engine.runner.prepare(question)
-        return [cards.question_card(
-            question, post_id=post.id, title="Practice question",
-            visibility=Visibility.EPHEMERAL,
-            footer="Answer with `/mlquiz answer …` or the Answer button; feedback only, "
-                   "no points. The model answer follows your first answer.")]
+        return [private_question(engine, session, channel.id, user_id, question, now,
+                                 "Practice question")]
+
+
+def private_question(engine: QuizEngine, session: Session, channel_id: int, user_id: int,
+                     question: Question, now: dt.datetime, title: str,
+                     lead: str | None = None) -> Reply:
+    """Put a practice question to one member: its post, a warm sandbox, its private card."""
+    post = Post(channel_id=channel_id, question_id=question.id, kind="practice",
+                local_date=None, owner_id=user_id, state="posted", claimed_at=now,
+                posted_at=now)
+    session.add(post)
+    session.flush()
+    if engine.runner is not None:
+        engine.runner.prepare(question)
+    return cards.question_card(
+        question, post_id=post.id, title=title, visibility=Visibility.EPHEMERAL, lead=lead,
+        footer="Answer with `/mlquiz answer …` or the Answer button; feedback only, "
+               "no points. The model answer follows your first answer.")
 
 
 @handles("hint")

@@ -233,6 +233,27 @@ class Streak(Base):
     frozen_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
+class ReviewCard(Base):
+    """A member's spaced-review card for one question (FSRS), in their workspace.
+
+    Every graded answer reschedules it; `/mlquiz review` serves the most overdue one with what
+    the last answer missed.
+    """
+
+    __tablename__ = "review_cards"
+    __table_args__ = (sa.Index("ix_review_cards_user_due", "user_id", "due"),)
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    state: Mapped[dict[str, object]] = mapped_column(sa.JSON)  # fsrs.Card.to_dict()
+    due: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reviews: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_score: Mapped[float] = mapped_column(sa.Float)
+    missed: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
     """Platform delivery ids already handled, so retried events are dropped."""
 

@@ -154,3 +154,11 @@ def test_a_freeze_earned_in_a_week_keeps_the_streak_over_a_missed_day(tmp_path: 
     assert "Streak: 7 days." in out
     assert "Streak: 8 days. A streak freeze covered Mon 09 Mar." in out
     assert "Freezes held: 0 of 2" in out and "1 spent so far, the last on Mon 09 Mar" in out
+
+
+def test_a_question_answered_badly_comes_back_for_review(tmp_path: Path) -> None:
+    out = console(tmp_path / "review.db", [
+        "I am not sure.", "/mlquiz review", ":wait 3d", "/mlquiz review"],
+        "--at", "2026-05-04 10:00")
+    assert "Nothing due for review. The next card is due in" in out
+    assert "== Review (1 due) ==" in out and "Last time you scored" in out

@@ -206,8 +206,9 @@ def test_forget_me_asks_first_then_deletes_everything_about_the_member(
     answer(engine, "A practice answer.", fay)
     answer(engine, "Bias is underfitting.", member("Gus"))
     asked = text_of(command(engine, "forget-me", fay))
-    assert "2 answers, your points and streaks in 1 channel, 1 practice question and your name" \
-        in asked and "/mlquiz forget-me confirm" in asked and "not edited" in asked
+    assert ("2 answers, your points and streaks in 1 channel, 1 practice question, your review "
+            "cards and your name") in asked
+    assert "/mlquiz forget-me confirm" in asked and "not edited" in asked
     assert "Fay" in text_of(command(engine, "leaderboard", fay))  # nothing deleted yet
     done = text_of(command(engine, "forget-me confirm", fay))
     assert done.startswith("Done: deleted 2 answers") and "not edited" in done

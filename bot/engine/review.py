@@ -1,0 +1,87 @@
+"""Spaced review: every graded answer reschedules the member's card for its question (FSRS).
+
+A daily, practice or review answer rates the card by its grade (missing key ideas: Again,
+partial: Hard, solid: Good, 0.9 or more: Easy); `/mlquiz review` serves the member's most
+overdue card privately, with what the last answer missed, and its answer reschedules it. Cards
+belong to the member in their workspace. Intervals are whole days: a daily practice bot has no
+use for the minutes-long learning steps of a flashcard app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import fsrs
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.engine import cards, commands, timing
+from bot.engine.commands import handles
+from bot.engine.events import Command
+from bot.engine.practice import private_question
+from bot.grading import Band, Grade
+from bot.render import Reply
+from bot.store.models import ReviewCard
+
+if TYPE_CHECKING:
+    from bot.engine.core import QuizEngine
+
+SCHEDULER = fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+EASY = 0.9
+MISSED_KEPT = 6  # missed key points remembered for the next review
+
+
+def rating(grade: Grade) -> fsrs.Rating:
+    if grade.score >= EASY:
+        return fsrs.Rating.Easy
+    return {Band.SOLID: fsrs.Rating.Good, Band.PARTIAL: fsrs.Rating.Hard}.get(
+        grade.band, fsrs.Rating.Again)
+
+
+def reschedule(session: Session, user_id: int, question_id: str, grade: Grade,
+               now: dt.datetime) -> ReviewCard:
+    """Rate the member's card for this question by a graded answer (created on the first)."""
+    now = now.astimezone(dt.UTC)  # fsrs wants UTC itself, not a zone that happens to be it
+    row = session.get(ReviewCard, (user_id, question_id))
+    card = fsrs.Card.from_dict(row.state) if row is not None else fsrs.Card(due=now)  # type: ignore[arg-type]
+    card, _log = SCHEDULER.review_card(card, rating(grade), now)
+    if row is None:
+        row = ReviewCard(user_id=user_id, question_id=question_id, reviews=0)
+        session.add(row)
+    row.state = dict(card.to_dict())
+    row.due = card.due
+    row.reviews = (row.reviews or 0) + 1
+    row.last_score = grade.score
+    row.missed = list(grade.missed[:MISSED_KEPT])
+    row.updated_at = now
+    return row
+
+
+@handles("review")
+def review(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        channel, user_id = engine.member(session, event, now)
+        rows = session.scalars(sa.select(ReviewCard).where(ReviewCard.user_id == user_id)
+                               .order_by(ReviewCard.due)).all()
+        excluded = engine.excluded()
+        usable = [(row, question) for row in rows
+                  if (question := engine.bank.get(row.question_id)) is not None
+                  and question.category not in excluded]
+        if not usable:
+            return [cards.info("No review cards yet. Every question you answer gets one, and "
+                               "the ones you found hard come back here first. Try "
+                               "`/mlquiz ask`.")]
+        row, question = usable[0]
+        if row.due > now:
+            wait = timing.humanize_delta(row.due - now)
+            return [cards.info(f"Nothing due for review. The next card is due in {wait} "
+                               f"({len(usable)} card{'s' if len(usable) != 1 else ''} in all): "
+                               f"“{cards.opening(question)}”.")]
+        overdue = sum(1 for r, _ in usable if r.due <= now)
+        last = (f"Last time you scored {row.last_score:.0%}" + (
+            "; you missed: " + "; ".join(row.missed[:3]) if row.missed else "") + ".")
+        return [private_question(
+            engine, session, channel.id, user_id, question, now,
+            f"Review ({overdue} due)", lead=last)]

@@ -1,0 +1,52 @@
+"""Spaced review: graded answers schedule cards; `/mlquiz review` serves the most overdue."""
+
+from __future__ import annotations
+
+import fsrs
+import sqlalchemy as sa
+
+from bot.engine import QuizEngine
+from bot.engine.review import rating
+from bot.grading import Grade
+from bot.store.models import ReviewCard
+from tests.conftest import FakeClock
+from tests.engine.helpers import answer, command, member, only, text_of
+from tests.engine.test_daily_loop import model_answer, post_today, question_of
+
+
+def test_a_grade_rates_the_card_by_its_band() -> None:
+    def grade(score: float) -> Grade:
+        return Grade(score, (), (), "")
+    assert [rating(grade(s)) for s in (0.1, 0.5, 0.8, 0.95)] == [
+        fsrs.Rating.Again, fsrs.Rating.Hard, fsrs.Rating.Good, fsrs.Rating.Easy]
+
+
+def test_a_weak_answer_comes_back_for_review_with_what_it_missed(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    daily = post_today(engine)
+    question = question_of(engine, daily)
+    ivy = member("Ivy")
+    answered_at = clock()
+    answer(engine, "I am not sure.", ivy)
+    with engine.db.transaction() as session:
+        card = session.scalars(sa.select(ReviewCard)).one()
+        first_due = card.due
+    assert card.question_id == question.id and card.missed
+    waiting = text_of(command(engine, "review", ivy))
+    assert waiting.startswith("Nothing due for review. The next card is due in"), waiting
+    clock.now = first_due
+    served = only(command(engine, "review", ivy), "question")
+    shown = text_of([served])
+    assert "Review (1 due)" in shown and question.prompt.split()[0] in shown
+    assert "Last time you scored" in shown and "you missed:" in shown
+    # answered well this time: the card moves further out than after the weak answer
+    feedback = only(answer(engine, model_answer(engine, daily), ivy), "feedback")
+    assert feedback.meta.graded_post == served.post_id
+    with engine.db.transaction() as session:
+        card = session.scalars(sa.select(ReviewCard)).one()
+    assert card.reviews == 2 and card.due - clock() > first_due - answered_at
+    assert "Nothing due for review" in text_of(command(engine, "review", ivy))
+
+
+def test_review_with_no_cards_says_how_to_get_some(engine: QuizEngine) -> None:
+    assert "No review cards yet" in text_of(command(engine, "review", member("Jo")))
