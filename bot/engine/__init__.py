@@ -3,6 +3,7 @@
 from bot.engine import (  # noqa: F401 - each registers its handlers
     admin,
     members,
+    plan,
     practice,
     review,
     standings,

@@ -77,6 +77,14 @@ class ScheduleSet(Parsed):
 
 
 @dataclass(frozen=True)
+class PlanSet(Parsed):
+    role: Role | None = None  # None with `clear` False: show the plan
+    level: Level | None = None
+    interview_on: dt.date | None = None
+    clear: bool = False
+
+
+@dataclass(frozen=True)
 class ForgetMe(Parsed):
     confirmed: bool = False
 
@@ -116,6 +124,33 @@ def _parse_answer(rest: str) -> AnswerText:
     if not text:
         raise CommandError("Write your answer after `answer`.", "answer")
     return AnswerText("answer", text, target)
+
+
+def _parse_plan(rest: str) -> PlanSet:
+    words = rest.lower().split()
+    if not words:
+        return PlanSet("plan")
+    if words == ["clear"]:
+        return PlanSet("plan", clear=True)
+    role: Role | None = None
+    level: Level | None = None
+    day: dt.date | None = None
+    for word in words:
+        if word in Role.__members__.values():
+            role = Role(word)
+        elif word in Level.__members__.values():
+            level = Level(word)
+        else:
+            try:
+                day = dt.date.fromisoformat(word)
+            except ValueError:
+                raise CommandError(
+                    f"`{word[:30]}` is not a role, level or date (YYYY-MM-DD)."
+                    f"{_closest(word, [*Role, *Level])} Roles: {', '.join(Role)}.",
+                    "plan") from None
+    if role is None:
+        raise CommandError(f"Name the role you are preparing for: {', '.join(Role)}.", "plan")
+    return PlanSet("plan", role, level, day)
 
 
 def _parse_forget_me(rest: str) -> ForgetMe:
@@ -390,6 +425,13 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),
     Spec("review", "your most overdue question to go back to, with what you missed"),
+    Spec("plan", "show or set what you are preparing for: ask and review follow it",
+         "[ROLE [LEVEL] [YYYY-MM-DD] | clear]",
+         options=(Option("role", "the job you are preparing for, or clear",
+                         (*_values(Role), "clear")),
+                  Option("level", "the seniority it targets", _values(Level)),
+                  Option("date", "your interview date, YYYY-MM-DD")),
+         parse=_parse_plan),
     Spec("topics", "the topics you can ask for, by name and slug"),
     Spec("leaderboard", "top members this week, month or all time",
          "[week|month|all] [channel|workspace]",

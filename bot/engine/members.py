@@ -10,7 +10,7 @@ from bot.engine import cards, commands
 from bot.engine.commands import handles
 from bot.engine.events import Command
 from bot.render import Reply
-from bot.store.models import Answer, Post, ReviewCard, Streak, Tally, User
+from bot.store.models import Answer, Plan, Post, ReviewCard, Streak, Tally, User
 
 if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
@@ -35,7 +35,8 @@ def forget_me(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> li
                                   .where(Post.owner_id == user_id)) or 0
         stored = (f"{answers} answer{'s' if answers != 1 else ''}, your points and streaks in "
                   f"{channels} channel{'s' if channels != 1 else ''}, {practice} practice "
-                  f"question{'s' if practice != 1 else ''}, your review cards and your name")
+                  f"question{'s' if practice != 1 else ''}, your review cards and plan, and "
+                  "your name")
         if not parsed.confirmed:
             return [cards.info(
                 f"This deletes everything mlquiz stores about you in this workspace: {stored}. "
@@ -43,6 +44,7 @@ def forget_me(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> li
                 "are not edited. To go ahead: `/mlquiz forget-me confirm`.")]
         session.execute(sa.delete(Streak).where(Streak.user_id == user_id))
         session.execute(sa.delete(ReviewCard).where(ReviewCard.user_id == user_id))
+        session.execute(sa.delete(Plan).where(Plan.user_id == user_id))
         session.execute(sa.delete(Tally).where(Tally.user_id == user_id))
         session.execute(sa.delete(Answer).where(Answer.user_id == user_id))
         session.execute(sa.delete(Answer).where(

@@ -14,6 +14,7 @@ from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.directory import schedule_of
 from bot.engine.events import Command
+from bot.engine.plan import days_left, difficulties, lean_to_weakest, plan_of, topic_scores
 from bot.engine.selection import choose_question, eligible_questions
 from bot.render import Reply, Visibility
 from bot.store.models import Post
@@ -65,18 +66,34 @@ def ask(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Rep
     now = engine.clock()
     with engine.db.transaction() as session:
         channel, user_id = engine.member(session, event, now)
-        pool = [q for q in eligible_questions(
+        candidates = eligible_questions(
             engine.bank, {parsed.category.value: 1} if parsed.category else {},
             parsed.difficulty.value if parsed.difficulty else None, engine.excluded())
-            if (parsed.topic is None or q.topic == parsed.topic)
-            and (parsed.role is None or parsed.role in q.roles)
-            and (parsed.level is None or q.level == parsed.level)]
+        seed = f"{user_id}:{now.isoformat()}"
+        current = plan_of(session, user_id)
+
+        def matching(role: str | None, level: str | None) -> list[Question]:
+            return [q for q in candidates
+                    if (parsed.topic is None or q.topic == parsed.topic)
+                    and (role is None or role in q.roles)
+                    and (level is None or q.level == level)]
+        pool = matching(parsed.role or None, parsed.level or None)
+        if current is not None and pool:  # what ask names wins over the plan
+            planned = matching(parsed.role or current.role, parsed.level or current.level)
+            pool = planned or pool
+            if parsed.difficulty is None:
+                today = timing.local_date(now, timing.zone_or_utc(
+                    engine.schedule_for(session, channel, now).timezone))
+                wanted = difficulties(days_left(current, today))
+                pool = [q for q in pool if q.difficulty in wanted] or pool
+            if parsed.topic is None:
+                pool = lean_to_weakest(pool, topic_scores(session, engine.bank, user_id), seed)
         if not pool:
             return [cards.info("No question matches that yet. Try fewer filters, "
                                "for example `/mlquiz ask concept`.")]
         seen = list(session.scalars(sa.select(Post.question_id).where(
             Post.owner_id == user_id).order_by(Post.id)))
-        question = choose_question(pool, seen, {}, f"{user_id}:{now.isoformat()}")
+        question = choose_question(pool, seen, {}, seed)
         assert question is not None
         return [private_question(engine, session, channel.id, user_id, question, now,
                                  "Practice question")]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
 from bot.engine.events import Command
+from bot.engine.plan import plan_of
 from bot.engine.practice import private_question
 from bot.grading import Band, Grade
 from bot.render import Reply
@@ -73,6 +74,10 @@ def review(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
             return [cards.info("No review cards yet. Every question you answer gets one, and "
                                "the ones you found hard come back here first. Try "
                                "`/mlquiz ask`.")]
+        current = plan_of(session, user_id)
+        # The plan's role first among the cards due, then the most overdue.
+        usable.sort(key=lambda pair: (pair[0].due > now, current is not None
+                                      and current.role not in pair[1].roles, pair[0].due))
         row, question = usable[0]
         if row.due > now:
             wait = timing.humanize_delta(row.due - now)

@@ -254,6 +254,19 @@ class ReviewCard(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class Plan(Base):
+    """What a member is preparing for: `ask` and `review` draw from it."""
+
+    __tablename__ = "plans"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(24))
+    level: Mapped[str | None] = mapped_column(sa.String(12))
+    interview_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
     """Platform delivery ids already handled, so retried events are dropped."""
 

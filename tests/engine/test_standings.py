@@ -207,7 +207,7 @@ def test_forget_me_asks_first_then_deletes_everything_about_the_member(
     answer(engine, "Bias is underfitting.", member("Gus"))
     asked = text_of(command(engine, "forget-me", fay))
     assert ("2 answers, your points and streaks in 1 channel, 1 practice question, your review "
-            "cards and your name") in asked
+            "cards and plan, and your name") in asked
     assert "/mlquiz forget-me confirm" in asked and "not edited" in asked
     assert "Fay" in text_of(command(engine, "leaderboard", fay))  # nothing deleted yet
     done = text_of(command(engine, "forget-me confirm", fay))
