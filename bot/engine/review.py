@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SCHEDULER = fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 EASY = 0.9
 MISSED_KEPT = 6  # missed key points remembered for the next review
+MISSED_SHOWN = 140  # characters of each shown (a failed test's detail can be long)
 
 
 def rating(grade: Grade) -> fsrs.Rating:
@@ -85,8 +86,10 @@ def review(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
                                f"({len(usable)} card{'s' if len(usable) != 1 else ''} in all): "
                                f"“{cards.opening(question)}”.")]
         overdue = sum(1 for r, _ in usable if r.due <= now)
+        missed = [m if len(m) <= MISSED_SHOWN else m[:MISSED_SHOWN].rsplit(" ", 1)[0] + "…"
+                  for m in row.missed[:3]]
         last = (f"Last time you scored {row.last_score:.0%}" + (
-            "; you missed: " + "; ".join(row.missed[:3]) if row.missed else "") + ".")
+            "; you missed: " + "; ".join(missed) if missed else "") + ".")
         return [private_question(
             engine, session, channel.id, user_id, question, now,
             f"Review ({overdue} due)", lead=last)]

@@ -50,3 +50,15 @@ def test_a_weak_answer_comes_back_for_review_with_what_it_missed(
 
 def test_review_with_no_cards_says_how_to_get_some(engine: QuizEngine) -> None:
     assert "No review cards yet" in text_of(command(engine, "review", member("Jo")))
+
+
+def test_what_was_missed_is_shown_short(engine: QuizEngine, clock: FakeClock) -> None:
+    post_today(engine)
+    answer(engine, "I am not sure.", member("Kit"))
+    with engine.db.transaction() as session:
+        card = session.scalars(sa.select(ReviewCard)).one()
+        card.missed = ["word " * 200, "short point"]
+        card.due = clock()
+    shown = text_of([only(command(engine, "review", member("Kit")), "question")])
+    assert "word word" in shown and "…; short point." in shown
+    assert len(shown.split("you missed: ")[1].split("\n")[0]) < 200
