@@ -300,10 +300,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     if args.db:
         settings = settings.model_copy(update={"database_url": f"sqlite:///{args.db}"})
     tz_name = args.tz or settings.default_timezone
-    tz = zone(tz_name)
     problem = zone_error(tz_name)
-    if tz is None or problem is not None:
-        raise UserError("--tz: " + (problem or "").replace("`", ""))
+    if problem is not None:
+        raise UserError("--tz: " + problem.replace("`", ""))
+    tz = zone(tz_name)
     start: dt.datetime | None = None
     if args.at:
         try:
@@ -328,13 +328,11 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def console_log_path(database_url: str) -> Path:
     """The console's operator log: beside its SQLite file, or in the user's data directory."""
-    from platformdirs import user_data_dir
+    from bot.config import data_dir
 
     if database_url.startswith("sqlite:///"):
         return Path(database_url.removeprefix("sqlite:///")).with_suffix(".log")
-    folder = Path(user_data_dir("mlquiz", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "console.log"
+    return data_dir() / "console.log"
 
 
 def _console_notes(database_url: str, log_file: Path, start: dt.datetime | None,

@@ -10,11 +10,16 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def default_database_url() -> str:
-    """A SQLite file in the user's data directory, created on first use."""
+def data_dir() -> Path:
+    """The user's mlquiz data directory, created on first use."""
     folder = Path(user_data_dir("mlquiz", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'mlquiz.db'}"
+    return folder
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory."""
+    return f"sqlite:///{data_dir() / 'mlquiz.db'}"
 
 
 class Settings(BaseSettings):

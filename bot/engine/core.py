@@ -89,13 +89,16 @@ class QuizEngine:
     def question_of(self, post: Post) -> Question | None:
         return self.bank.get(post.question_id)
 
+    def local_today(self, session: Session, channel: ChannelRef, now: dt.datetime) -> dt.date:
+        """Today in the channel's time zone (the day of its daily question)."""
+        return timing.local_date(
+            now, timing.zone_or_utc(self.schedule_for(session, channel, now).timezone))
+
     def today_post(self, session: Session, channel: ChannelRef, now: dt.datetime
                     ) -> Post | None:
-        tz = timing.zone_or_utc(self.schedule_for(session, channel, now).timezone)
-        day = now.astimezone(tz).date()
         return session.scalars(sa.select(Post).where(
-            Post.channel_id == channel.id, Post.kind == "daily", Post.local_date == day)
-        ).one_or_none()
+            Post.channel_id == channel.id, Post.kind == "daily",
+            Post.local_date == self.local_today(session, channel, now))).one_or_none()
 
     def latest_daily(self, session: Session, channel_id: int) -> Post | None:
         return session.scalars(sa.select(Post).where(
@@ -223,8 +226,7 @@ class QuizEngine:
                                     "cannot be graded.")]
             post_id = post.id
             about = "your practice question" if post.kind == "practice" else \
-                "today's question" if post.local_date == timing.local_date(
-                    now, timing.zone_or_utc(self.schedule_for(session, channel, now).timezone)) \
+                "today's question" if post.local_date == self.local_today(session, channel, now) \
                 else f"the question of {post.local_date:%a %d %b}"
         if question.category is not Category.CODING and only_code(text):
             return [cards.error(

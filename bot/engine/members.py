@@ -10,7 +10,7 @@ from bot.engine import cards, commands
 from bot.engine.commands import handles
 from bot.engine.events import Command
 from bot.render import Reply
-from bot.store.models import Answer, Plan, Post, ReviewCard, Streak, Tally, User
+from bot.store.models import Answer, Post, Tally, User
 
 if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
@@ -42,14 +42,9 @@ def forget_me(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> li
                 f"This deletes everything mlquiz stores about you in this workspace: {stored}. "
                 "It cannot be undone. Messages already posted (questions, reveals, leaderboards) "
                 "are not edited. To go ahead: `/mlquiz forget-me confirm`.")]
-        session.execute(sa.delete(Streak).where(Streak.user_id == user_id))
-        session.execute(sa.delete(ReviewCard).where(ReviewCard.user_id == user_id))
-        session.execute(sa.delete(Plan).where(Plan.user_id == user_id))
-        session.execute(sa.delete(Tally).where(Tally.user_id == user_id))
-        session.execute(sa.delete(Answer).where(Answer.user_id == user_id))
-        session.execute(sa.delete(Answer).where(
-            Answer.post_id.in_(sa.select(Post.id).where(Post.owner_id == user_id))))
-        session.execute(sa.delete(Post).where(Post.owner_id == user_id))
+        # Every row that refers to the member cascades from theirs (the schema's foreign keys):
+        # answers, tallies, streaks, review cards, plan, and their practice posts with the
+        # answers to them.
         session.execute(sa.delete(User).where(User.id == user_id))
     return [cards.info(f"Done: deleted {stored}. Nothing about you is stored any more; if you "
                        "answer again you start afresh. Messages already posted on the platform "

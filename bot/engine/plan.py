@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.bank import Bank, Difficulty, Question, topic_label
-from bot.engine import cards, commands, timing
+from bot.engine import cards, commands
 from bot.engine.commands import handles
 from bot.engine.events import Command
 from bot.render import Reply
@@ -84,8 +84,7 @@ def plan(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Re
                 session.delete(current)
             return [cards.info("Plan cleared: `/mlquiz ask` and `/mlquiz review` draw from "
                                "every question again.")]
-        today = timing.local_date(now, timing.zone_or_utc(
-            engine.schedule_for(session, channel, now).timezone))
+        today = engine.local_today(session, channel, now)
         if parsed.role is not None:
             if parsed.interview_on is not None and parsed.interview_on < today:
                 return [cards.error(f"{parsed.interview_on:%d %b %Y} has passed; give the "

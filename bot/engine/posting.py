@@ -193,30 +193,32 @@ class Posting:
             by_channel[channel_id].id = post_id
         return [by_channel[channel_id] for _post_id, channel_id in inserted]
 
-    def _due_day(self, schedule: Schedule, now: dt.datetime) -> dt.date | None:
-        """The local date whose post is due now: its time has come and its grace not passed."""
-        latest = _latest_post(schedule, schedule.weekdays, now)
-        if latest is None:
-            return None
-        if now - latest > dt.timedelta(minutes=schedule.grace_minutes):
+    def _due_day(self, schedule: Schedule, now: dt.datetime,
+                 latest: dt.datetime | None = None) -> dt.date | None:
+        """The local date whose post is due now: its time has come and its grace not passed.
+
+        `latest`: the schedule's latest post time up to now, when the caller has it already.
+        """
+        latest = latest or _latest_post(schedule, schedule.weekdays, now)
+        if latest is None or now - latest > dt.timedelta(minutes=schedule.grace_minutes):
             return None
         return timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
 
-    def _log_skipped(self, session: Session, schedules: Sequence[Schedule],
+    def _log_skipped(self, session: Session,
+                     latest: Sequence[tuple[Schedule, dt.datetime | None]],
                      now: dt.datetime) -> None:
         """Once per day: a post that was due under its schedule, never made, and is past grace.
 
         A day before the schedule was set, or one whose post went out, is not a skip.
         """
         missed: dict[tuple[int, dt.date], tuple[Schedule, dt.datetime]] = {}
-        for schedule in schedules:
-            latest = _latest_post(schedule, schedule.weekdays, now)
-            if latest is None or latest < schedule.updated_at \
-                    or now - latest <= dt.timedelta(minutes=schedule.grace_minutes):
+        for schedule, at in latest:
+            if at is None or at < schedule.updated_at \
+                    or now - at <= dt.timedelta(minutes=schedule.grace_minutes):
                 continue
-            day = timing.local_date(latest, timing.zone_or_utc(schedule.timezone))
+            day = timing.local_date(at, timing.zone_or_utc(schedule.timezone))
             if (schedule.channel_id, day) not in self._skipped:
-                missed[(schedule.channel_id, day)] = (schedule, latest)
+                missed[(schedule.channel_id, day)] = (schedule, at)
         if not missed:
             return
         self._skipped |= set(missed)
@@ -224,11 +226,11 @@ class Posting:
             sa.select(Post.channel_id, Post.local_date).where(
                 Post.kind == "daily", Post.channel_id.in_({c for c, _ in missed}),
                 Post.local_date.in_({d for _, d in missed})))}
-        for (channel_id, day), (schedule, latest) in missed.items():
+        for (channel_id, day), (schedule, at) in missed.items():
             if (channel_id, day) not in posted:
                 log.info("skipped the daily post of %s in channel %s: due at %s UTC, %s ago, "
-                         "past its %s min grace", day, channel_id, latest.strftime("%H:%M"),
-                         timing.humanize_delta(now - latest), schedule.grace_minutes)
+                         "past its %s min grace", day, channel_id, at.strftime("%H:%M"),
+                         timing.humanize_delta(now - at), schedule.grace_minutes)
 
     def _claim_day(self, session: Session, channel_id: int, channel_ext: str,
                    schedule: Schedule, day: dt.date, now: dt.datetime, replica: str
@@ -387,9 +389,12 @@ class Posting:
         self._skipped = {(c, d) for c, d in self._skipped if d >= recent}
         with self.db.transaction() as session:
             rows = _active_schedules(session, platform)
-            self._log_skipped(session, [schedule for schedule, *_ in rows], now)
-            due = [(schedule, day) for schedule, _channel, _workspace in rows
-                   if (day := self._due_day(schedule, now)) is not None]
+            # Each schedule's latest post time, worked out once for the skip log and the due.
+            latest = [(schedule, _latest_post(schedule, schedule.weekdays, now))
+                      for schedule, *_ in rows]
+            self._log_skipped(session, latest, now)
+            due = [(schedule, day) for schedule, at in latest
+                   if (day := self._due_day(schedule, now, at)) is not None]
             # Days already sent, or claimed by a sender whose lease still runs (in a burst,
             # the jobs of this very minute): nothing for the sweep to do there.
             done = {(c, d) for c, d in session.execute(

@@ -82,8 +82,7 @@ def ask(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Rep
             planned = matching(parsed.role or current.role, parsed.level or current.level)
             pool = planned or pool
             if parsed.difficulty is None:
-                today = timing.local_date(now, timing.zone_or_utc(
-                    engine.schedule_for(session, channel, now).timezone))
+                today = engine.local_today(session, channel, now)
                 wanted = difficulties(days_left(current, today))
                 pool = [q for q in pool if q.difficulty in wanted] or pool
             if parsed.topic is None:

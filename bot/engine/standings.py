@@ -32,8 +32,7 @@ def leaderboard(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> 
     now = engine.clock()
     with engine.db.transaction() as session:
         channel, user_id = engine.member(session, event, now)
-        tz = timing.zone_or_utc(engine.schedule_for(session, channel, now).timezone)
-        day = now.astimezone(tz).date()
+        day = engine.local_today(session, channel, now)
         scope_id = channel.id if parsed.scope == "channel" else channel.workspace_id
         rows, you = leaderboard_rows(session, parsed.scope, scope_id, parsed.period,
                                      timing.period_start(parsed.period, day), user_id)
@@ -89,8 +88,7 @@ def me(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list[Rep
     now = engine.clock()
     with engine.db.transaction() as session:
         channel, user_id = engine.member(session, event, now)
-        tz = timing.zone_or_utc(engine.schedule_for(session, channel, now).timezone)
-        day = now.astimezone(tz).date()
+        day = engine.local_today(session, channel, now)
         lines = []
         for period, label in (("week", "This week"), ("month", "This month"),
                               ("all", "All time")):
