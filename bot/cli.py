@@ -321,7 +321,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     if start is not None or (last is not None and last > clock()):
         clock.now = max(t for t in (start, last) if t is not None)
     app = ConsoleApp(quiz, clock, tz_name, user=args.user, channel=args.channel,
-                     notes=_console_notes(settings.database_url, log_file, start, last))
+                     notes=_console_notes(settings.database_url, log_file, start, last),
+                     files=log_file.parent / "mlquiz-files")
     asyncio.run(run_console(app, sys.stdin))
     return 0
 

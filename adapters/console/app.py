@@ -12,11 +12,12 @@ import sys
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Action, Actor, Answer, Command, Place, Quiz
 from bot.engine.timing import SettableClock, zone
-from bot.render import Buttons, Kind, Reply, Visibility, render_plain
+from bot.render import Attachment, Buttons, Kind, Reply, Visibility, render_plain
 
 PLATFORM = "console"
 TERMINAL_LINE_LIMIT = 4095  # a terminal in line mode cuts a typed line here
@@ -53,6 +54,7 @@ class ConsoleApp:
     notes: list[str] = field(default_factory=list)  # said once at the start
     interactive: bool = False  # reading from a terminal, not a pipe
     paste: list[str] | None = None  # lines of a bracketed paste being read
+    files: Path = field(default_factory=lambda: Path.cwd() / "mlquiz-files")  # charts, exports
 
     @property
     def prompt(self) -> str:
@@ -83,9 +85,25 @@ class ConsoleApp:
             body = render_plain(Reply(reply.kind, tuple(
                 b for b in reply.blocks if not isinstance(b, Buttons)), reply.visibility))
             self.say(f"\nmlquiz ▸ [{label}]\n{body}")
+            for file in reply.files:
+                self.say(f"  📎 {file.title or file.filename}: {self._write(file)}")
             if reply.kind is Kind.QUESTION and reply.post_id is not None:
                 self.say("  (answer with a plain line · /mlquiz hint · :how for structure tips)")
                 await self.quiz.sent(reply, f"console:{reply.post_id}")
+
+    def _write(self, file: Attachment) -> str:
+        """Write an attachment where the terminal can open it; its full path, or why not."""
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+            path = self.files / Path(file.filename).name
+            for n in range(2, 1000):
+                if not path.exists():
+                    break
+                path = self.files / f"{Path(file.filename).stem}-{n}{Path(file.filename).suffix}"
+            path.write_bytes(file.data)
+        except OSError as error:
+            return f"could not be written to {self.files} ({error.strerror or error})"
+        return f"{path.resolve()} ({len(file.data):,} bytes)"
 
     def _delivery(self) -> str:
         return f"console:{uuid.uuid4().hex}"

@@ -2,9 +2,11 @@
 
 from bot.engine import (  # noqa: F401 - each registers its handlers
     admin,
+    exports,
     members,
     plan,
     practice,
+    progress,
     review,
     standings,
 )

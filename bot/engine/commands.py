@@ -89,6 +89,11 @@ class ForgetMe(Parsed):
     confirmed: bool = False
 
 
+@dataclass(frozen=True)
+class Review(Parsed):
+    remind: bool | None = None  # None: serve a card; True/False: the daily nudge on or off
+
+
 OFF = -1  # a ScheduleSet value that switches an optional feature off
 
 
@@ -158,6 +163,23 @@ def _parse_forget_me(rest: str) -> ForgetMe:
         raise CommandError("`forget-me` takes nothing, or `confirm` once you have read what "
                            "it deletes.", "forget-me")
     return ForgetMe("forget-me", rest.lower() == "confirm")
+
+
+def _parse_review(rest: str) -> Review:
+    words = rest.lower().replace("=", " ").split()
+    if not words:
+        return Review("review")
+    if len(words) == 2 and words[0] == "remind" and words[1] in ("on", "off"):
+        return Review("review", remind=words[1] == "on")
+    raise CommandError("`review` takes nothing (serve a card), or `remind on` / `remind off` "
+                       "for a direct message on days when cards are due.", "review")
+
+
+def _parse_export(rest: str) -> Parsed:
+    if rest.lower() not in ("", "channel"):
+        raise CommandError("`export` exports this channel's results: `/mlquiz export channel`. "
+                           "For your own data use `/mlquiz export-me`.", "export")
+    return Parsed("export")
 
 
 def _parse_ask(rest: str) -> Ask:
@@ -424,7 +446,11 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          options=(Option("text", "your answer; put code between ``` lines", text=True),),
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),
-    Spec("review", "your most overdue question to go back to, with what you missed"),
+    Spec("review", "your most overdue question to go back to, with what you missed; "
+         "remind on|off for a daily direct message when cards are due", "[remind on|off]",
+         options=(Option("remind", "a direct message on days when cards are due: on or off",
+                         ("on", "off"), keyed=True),),
+         parse=_parse_review),
     Spec("plan", "show or set what you are preparing for: ask and review follow it",
          "[ROLE [LEVEL] [YYYY-MM-DD] | clear]",
          options=(Option("role", "the job you are preparing for, or clear",
@@ -440,12 +466,14 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          parse=_parse_leaderboard),
     Spec("streak", "your current and best streak"),
     Spec("me", "your points, rank and streak"),
+    Spec("progress", "charts of your activity, topics and grades, with a summary"),
     Spec("optout", "hide your name from leaderboards and reveals"),
     Spec("optin", "show your name again"),
     Spec("forget-me", "delete everything stored about you in this workspace", "[confirm]",
          options=(Option("confirm", "confirm, once you have read what it deletes",
                          ("confirm",)),),
          parse=_parse_forget_me),
+    Spec("export-me", "everything stored about you, as a JSON file"),
     Spec("help", "this list"),
     Spec("schedule", "show or set when this channel gets its daily question",
          "[HH:MM Area/City [weekdays] [mix=concept,coding|all] [difficulty=easy|medium|hard|any] "
@@ -472,6 +500,9 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
     Spec("resume", "restart daily posts", admin=True, reschedules=True),
     Spec("post", "post today's question here now (once a day)", admin=True),
     Spec("reveal", "reveal today's answer now", admin=True),
+    Spec("export", "this channel's daily results as a CSV file (opted-out names hidden)",
+         "[channel]", admin=True,
+         options=(Option("what", "what to export", ("channel",)),), parse=_parse_export),
 )}
 ADMIN_ONLY = frozenset(name for name, spec in COMMANDS.items() if spec.admin)
 

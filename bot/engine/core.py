@@ -169,7 +169,8 @@ class QuizEngine:
         Catch-up posts, retried claims, reveals, digests and reminders; the scheduler runs it
         at start and every minute, the console on demand.
         """
-        return self.posting.sweep(platform, replica)
+        return (self.posting.sweep(platform, replica)
+                + review.nudges(self.db, self.settings, platform, self.clock()))
 
     # ---- answers -------------------------------------------------------------------------
     def _find_post(self, session: Session, channel: ChannelRef, user_id: int | None,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from bot.engine import cards, commands
+from bot.engine import cards, commands, progress
 from bot.engine.core import QuizEngine
 from bot.engine.events import Action, Answer, Command, Place
 from bot.engine.posting import ScheduleView
@@ -175,6 +175,11 @@ class Quiz:
             log.error("%s failed: %s: %s", what, type(exc).__name__, str(exc)[:300],
                       exc_info=True)
             return fallback
+
+    async def home(self, platform: str, workspace: str, user: str) -> Reply | None:
+        """A member's progress for the app's home (Slack's Home tab); None if it failed."""
+        return await self._quietly("drawing a home tab", None, progress.home, self.engine, platform,
+                                   workspace, user)
 
     async def ensure_schedule(self, place: Place, timezone: str) -> None:
         """Give a channel a daily schedule unless it has one (the console's own channel)."""

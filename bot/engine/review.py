@@ -16,14 +16,17 @@ import fsrs
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.engine import cards, commands, timing
 from bot.engine.commands import handles
+from bot.engine.directory import default_schedule, schedule_of
 from bot.engine.events import Command
 from bot.engine.plan import plan_of
 from bot.engine.practice import private_question
 from bot.grading import Band, Grade
-from bot.render import Reply
-from bot.store.models import ReviewCard
+from bot.render import Kind, Meta, Reply, Visibility
+from bot.store.db import Database
+from bot.store.models import Channel, ReviewCard, ReviewReminder, Schedule, User, Workspace
 
 if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
@@ -61,10 +64,13 @@ def reschedule(session: Session, user_id: int, question_id: str, grade: Grade,
 
 
 @handles("review")
-def review(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list[Reply]:
+def review(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Reply]:
+    assert isinstance(parsed, commands.Review)
     now = engine.clock()
     with engine.db.transaction() as session:
         channel, user_id = engine.member(session, event, now)
+        if parsed.remind is not None:
+            return [_set_reminder(engine, session, channel.id, user_id, parsed.remind, now)]
         rows = session.scalars(sa.select(ReviewCard).where(ReviewCard.user_id == user_id)
                                .order_by(ReviewCard.due)).all()
         excluded = engine.excluded()
@@ -93,3 +99,69 @@ def review(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> list
         return [private_question(
             engine, session, channel.id, user_id, question, now,
             f"Review ({overdue} due)", lead=last)]
+
+
+def _set_reminder(engine: QuizEngine, session: Session, channel_id: int, user_id: int, on: bool,
+                  now: dt.datetime) -> Reply:
+    row = session.get(ReviewReminder, user_id)
+    if not on:
+        if row is not None:
+            session.delete(row)
+        return cards.info("Review reminders are off. `/mlquiz review` still serves your cards "
+                          "whenever you ask.")
+    if row is None:
+        session.add(ReviewReminder(user_id=user_id, channel_id=channel_id, created_at=now))
+    else:
+        row.channel_id = channel_id  # the latest channel asked in sets the time
+    schedule = schedule_of(session, channel_id) or default_schedule(channel_id, engine.settings,
+                                                                    now)
+    return cards.info(f"Review reminders are on: on days when review cards are due, I send you "
+                      f"a direct message at {schedule.post_time} {schedule.timezone} (this "
+                      "channel's question time). `/mlquiz review remind off` stops them.")
+
+
+def nudges(db: Database, settings: Settings, platform: str, now: dt.datetime) -> list[Reply]:
+    """Direct messages to members who asked for them and have review cards due.
+
+    One per member per local day, at the question time of the channel they asked in. The day
+    is claimed by a conditional update before the message goes out, so of several processes
+    exactly one sends it; a process that dies after the claim loses that day's nudge, which is
+    better than a member getting two.
+    """
+    replies: list[Reply] = []
+    with db.transaction() as session:
+        rows = session.execute(
+            sa.select(ReviewReminder, Schedule, User.external_id, Channel.external_id,
+                      Workspace.external_id)
+            .join(User, User.id == ReviewReminder.user_id)
+            .join(Channel, Channel.id == ReviewReminder.channel_id)
+            .join(Workspace, Workspace.id == Channel.workspace_id)
+            .outerjoin(Schedule, Schedule.channel_id == ReviewReminder.channel_id)
+            .where(Workspace.platform == platform)).all()
+        for reminder, schedule, user_ext, channel_ext, workspace_ext in rows:
+            schedule = schedule or default_schedule(reminder.channel_id, settings, now)
+            tz = timing.zone_or_utc(schedule.timezone)
+            day = timing.local_date(now, tz)
+            at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
+            if reminder.last_sent == day or now < timing.post_datetime(day, at, tz):
+                continue
+            due = session.scalar(sa.select(sa.func.count()).select_from(ReviewCard).where(
+                ReviewCard.user_id == reminder.user_id, ReviewCard.due <= now)) or 0
+            if not due:
+                continue
+            claimed = session.execute(
+                sa.update(ReviewReminder)
+                .where(ReviewReminder.user_id == reminder.user_id,
+                       sa.or_(ReviewReminder.last_sent.is_(None),
+                              ReviewReminder.last_sent != day))
+                .values(last_sent=day).execution_options(synchronize_session=False))
+            if not getattr(claimed, "rowcount", 0):
+                continue
+            text = (f"{due} review card{'s are' if due != 1 else ' is'} due. "
+                    "`/mlquiz review` serves the most overdue one, with what you missed last "
+                    "time. (`/mlquiz review remind off` stops these messages.)")
+            replies.append(Reply(Kind.NUDGE, cards.info(text).blocks,
+                                 visibility=Visibility.DIRECT, channel=channel_ext,
+                                 user=user_ext, summary=text,
+                                 meta=Meta(scheduled=True, workspace_id=workspace_ext)))
+    return replies

@@ -1,6 +1,7 @@
 """The neutral message model and text helpers shared by every adapter."""
 
 from bot.render.reply import (
+    Attachment,
     Block,
     Bullets,
     Button,
@@ -28,6 +29,7 @@ from bot.render.reply import (
 from bot.render.text import clean_name, clean_text, neutralize_mentions, render_plain
 
 __all__ = [
+    "Attachment",
     "Block",
     "Bullets",
     "Button",

@@ -124,6 +124,21 @@ class Divider:
 Block = Heading | Text | Bullets | Quote | CodeBlock | Fields | Buttons | Note | Divider
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply: a chart (PNG) or a member's own data (JSON, CSV).
+
+    Slack uploads it (files v2), Discord attaches it, the terminal writes it and prints where.
+    `alt` describes an image for those who cannot see it.
+    """
+
+    filename: str
+    data: bytes
+    mime: str
+    title: str = ""
+    alt: str = ""
+
+
 class Kind(StrEnum):
     """What a message is, so adapters and tests can tell messages apart."""
 
@@ -138,10 +153,13 @@ class Kind(StrEnum):
     STREAK = "streak"
     ME = "me"
     TOPICS = "topics"
+    PROGRESS = "progress"
+    EXPORT = "export"
     HELP = "help"
     SCHEDULE = "schedule"
     DIGEST = "digest"
     REMINDER = "reminder"
+    NUDGE = "nudge"  # a member's own review reminder, by direct message
     INFO = "info"
     ERROR = "error"
 
@@ -178,3 +196,4 @@ class Reply:
     thread_ref: str | None = None
     summary: str = ""
     meta: Meta = field(default_factory=Meta)
+    files: tuple[Attachment, ...] = ()

@@ -267,6 +267,22 @@ class Plan(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ReviewReminder(Base):
+    """A member who asked for a direct message on days when review cards are due.
+
+    The nudge goes at the daily-question time of the channel they asked in (its time zone
+    too), at most once per local day (`last_sent`).
+    """
+
+    __tablename__ = "review_reminders"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))
+    last_sent: Mapped[dt.date | None] = mapped_column(sa.Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
     """Platform delivery ids already handled, so retried events are dropped."""
 
