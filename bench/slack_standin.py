@@ -60,6 +60,7 @@ class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
+    refuse: dict[str, str] = field(default_factory=dict)  # method -> the error it answers
     groups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> members
     base_url: str = ""
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> msgs
@@ -67,6 +68,11 @@ class SlackStandIn:
     socket_down: bool = False  # an outage: Socket Mode connections are refused
     posted: int = 0  # chat.postMessage calls accepted
     throttled: int = 0  # … and refused with a 429
+    # Files v2: bytes POSTed to an upload URL (file id -> data), then shared by
+    # files.completeUploadExternal (recorded in `shared`, with the data and where it went).
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    shared: list[dict[str, Any]] = field(default_factory=list)
+    _pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -75,7 +81,8 @@ class SlackStandIn:
         app = web.Application()
         app.add_routes([web.post("/api/{method}", self.api), web.get("/api/{method}", self.api),
                         web.get("/link", self.socket),
-                        web.post("/respond/{id}", self.respond)])
+                        web.post("/respond/{id}", self.respond),
+                        web.post("/upload/{file_id}", self.upload)])
         self._runner, self.base_url = await serve_loopback(app)
         return self.base_url
 
@@ -95,7 +102,7 @@ class SlackStandIn:
             data = await request.json()
             return {**request.query, **dict(data)}
         form: dict[str, Any] = {**request.query, **dict(await request.post())}
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "files"):
             value = form.get(key)
             if isinstance(value, str):
                 form[key] = json.loads(value)
@@ -118,6 +125,8 @@ class SlackStandIn:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(math.ceil(wait))})
         self.calls.append(Call(method, body, token))
+        if method in self.refuse:
+            return web.json_response({"ok": False, "error": self.refuse[method]})
         if method == "chat.postMessage":
             self.posted += 1
         return web.json_response(self.answer(method, body))
@@ -159,7 +168,47 @@ class SlackStandIn:
             return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/link"}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(str(body.get("usergroup")), [])}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            self._pending[file_id] = {"filename": body.get("filename"),
+                                      "length": int(body.get("length") or -1),
+                                      "alt_txt": body.get("alt_txt")}
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(body)
+        if method == "files.info":
+            return {"ok": True, "file": {"id": body.get("file")}}
+        if method == "views.publish":
+            return {"ok": True, "view": {**body.get("view", {}), "id": "VHOME"}}
         return {"ok": True}
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Share uploaded files, as Slack does: each must have been uploaded whole."""
+        files = body.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for entry in files:
+            pending = self._pending.pop(str(entry.get("id")), None)
+            data = self.uploads.get(str(entry.get("id")))
+            if pending is None or data is None or len(data) != pending["length"]:
+                return {"ok": False, "error": "upload_failed"}
+            self.shared.append({**pending, "id": entry["id"], "title": entry.get("title"),
+                                "data": data, "channel": body.get("channel_id"),
+                                "thread_ts": body.get("thread_ts"),
+                                "initial_comment": body.get("initial_comment")})
+            done.append({"id": entry["id"], "title": entry.get("title"),
+                         "name": pending["filename"]})
+        return {"ok": True, "files": done}
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the file's bytes, as the body of a POST."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self._pending:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     async def outage(self) -> None:
         """Socket Mode goes away: connections close, new ones fail until `socket_down` clears."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -37,7 +38,7 @@ from bot.engine.commands import ADMIN_ONLY
 from bot.engine.quiz import Notify
 from bot.ops import metrics
 from bot.ops.inflight import InFlight
-from bot.render import Reply, Visibility
+from bot.render import Note, Reply, Visibility, spans
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -230,6 +231,7 @@ class SlackAdapter:
         self.app.action("mlquiz:hint")(self.tracked(self.on_button))
         self.app.action("mlquiz:how")(self.tracked(self.on_button))
         self.app.view(ANSWER_VIEW)(self.tracked(self.on_answer_submitted))
+        self.app.event("app_home_opened")(self.tracked(self.on_home_opened))
         self.app.error(self.on_error)
 
     async def accepted(self, next: Callable[[], Awaitable[Any]]) -> Any:  # noqa: ANN401
@@ -353,6 +355,21 @@ class SlackAdapter:
         where = Where(place, actor.user_id, client)
         await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
+    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        """The member's progress on the app's Home tab, drawn afresh each time they open it."""
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        team = str(body.get("team_id") or "")
+        reply = await self.quiz.home(PLATFORM, team, str(event["user"]))
+        if reply is None:
+            return
+        try:
+            await client.views_publish(user_id=str(event["user"]), view={
+                "type": "home", "blocks": render.messages(reply)[0]})
+        except SlackApiError as error:
+            log.warning("could not draw the Home tab: %s", error.response.get("error"))
+
     # -- sending --------------------------------------------------------------------------------
 
     def _notifier(self, where: Where) -> Notify:
@@ -371,6 +388,12 @@ class SlackAdapter:
                 await self.quiz.send_failed(reply, permanent=reason in GONE)
 
     async def _send_one(self, reply: Reply, where: Where) -> None:
+        private = reply.visibility in (Visibility.EPHEMERAL, Visibility.DIRECT)
+        if reply.files and reply.visibility is Visibility.EPHEMERAL:
+            # Slack has no private files in a channel: they go to the member's direct
+            # messages with the app, and the private reply says so.
+            reply = dataclasses.replace(reply, blocks=(*reply.blocks, Note(spans(
+                "📎 The file is in your direct messages with mlquiz."))))
         text = render.fallback(reply)
         for blocks in render.messages(reply):
             if reply.visibility is Visibility.EPHEMERAL:
@@ -384,6 +407,33 @@ class SlackAdapter:
                 ts = await self._post(where, channel, text, blocks, thread)
                 if ts:
                     await self.quiz.sent(reply, ts)
+        if reply.files:
+            await self._upload(reply, where, private)
+
+    async def _upload(self, reply: Reply, where: Where, private: bool) -> None:
+        """Files v2: upload each file and share it in the DM (private) or where it was said."""
+        if private:
+            opened = await where.client.conversations_open(users=reply.user or where.user)
+            channel, thread = str(opened["channel"]["id"]), None
+        else:
+            channel = reply.channel or where.place.channel_id
+            thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
+        for file in reply.files:
+            try:
+                await where.client.files_upload_v2(
+                    channel=channel, thread_ts=thread, file=file.data, filename=file.filename,
+                    title=file.title or file.filename, alt_txt=file.alt[:1000] or None,
+                    request_file_info=False)
+            except SlackApiError as error:
+                reason = str(error.response.get("error"))
+                log.error("slack refused a file upload (%s): %s", file.filename, reason)
+                metrics.API_ERRORS.labels(PLATFORM, reason).inc()
+                hint = (" The app needs the files:write permission: ask a workspace admin to "
+                        "reinstall it." if reason == "missing_scope" else "")
+                said = (f"I could not send you the file {file.filename} (Slack said "
+                        f"`{reason}`).{hint}")
+                await self._ephemeral(where, said, [{"type": "section", "text": {
+                    "type": "mrkdwn", "text": render.escape(said)}}])
 
     async def _ephemeral(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
         if where.respond is not None:

@@ -334,3 +334,86 @@ async def test_forget_me_over_signed_slash_commands_takes_the_name_off_the_board
     await rig.form(command_body("leaderboard", "UBOB", rig.response_url))
     await rig.standin.wait_for(lambda: len(rig.standin.of("response_url")) == 3)
     assert "Ann" not in texts(rig.standin.of("response_url")[2]["blocks"])
+
+
+def _daily_answered_by_ann(rig: SlackRig) -> None:
+    """Ann's graded answer to a daily question, straight through the engine."""
+    from bot.engine import Actor, Answer, Command, Place
+
+    engine = rig.adapter.quiz.engine
+    place = Place("slack", "T1", "C1", "Study", "general")
+    card = next(r for r in engine.command(Command("c-post", Actor("UADMIN", "Ada", True), place,
+                                                  "post")) if r.kind == "question")
+    assert card.post_id is not None
+    engine.mark_posted(card.post_id, "1700000000.000100")
+    engine.answer(Answer("a-ann", Actor("UANN", "Ann"), place, GOOD))
+
+
+async def test_progress_uploads_the_chart_to_the_members_dm_with_files_v2(rig: SlackRig) -> None:
+    _daily_answered_by_ann(rig)
+    await rig.form(command_body("progress", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.shared) == 1)
+    shared = rig.standin.shared[0]
+    assert shared["channel"] == "DUANN" and shared["filename"].endswith(".png")
+    assert shared["data"].startswith(b"\x89PNG\r\n\x1a\n") and shared["title"]
+    assert shared["alt_txt"].startswith("Charts:")
+    assert rig.standin.of("conversations.open")[-1]["users"] == "UANN"
+    said = texts(rig.standin.of("response_url")[0]["blocks"])
+    assert "1 graded answer" in said and "in your direct messages with mlquiz" in said
+    assert rig.standin.of("response_url")[0]["response_type"] == "ephemeral"
+
+
+async def test_export_me_and_export_channel_arrive_as_files(rig: SlackRig) -> None:
+    _daily_answered_by_ann(rig)
+    await rig.form(command_body("export-me", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.shared) == 1)
+    mine = json.loads(rig.standin.shared[0]["data"])
+    assert mine["tables"]["users"][0]["display_name"] == "Ann"
+    await rig.form(command_body("export channel", "UADMIN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.shared) == 2)
+    table = rig.standin.shared[1]
+    assert table["channel"] == "DUADMIN" and table["data"].decode().splitlines()[1].count(
+        ",Ann,") == 1
+
+
+async def test_a_refused_upload_tells_the_member_why(rig: SlackRig) -> None:
+    rig.standin.refuse["files.getUploadURLExternal"] = "missing_scope"
+    await rig.form(command_body("export-me", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: any(
+        "files:write" in texts(r.get("blocks", [])) for r in rig.standin.of("response_url")))
+    assert rig.standin.shared == []
+
+
+async def test_the_home_tab_shows_the_members_progress(rig: SlackRig) -> None:
+    _daily_answered_by_ann(rig)
+    event = {"type": "app_home_opened", "user": "UANN", "channel": "DUANN", "tab": "home",
+             "event_ts": "1700000500.000001"}
+    await rig.json(event_body(event, "EvHome1"))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("views.publish")) == 1)
+    published = rig.standin.of("views.publish")[0]
+    assert published["user_id"] == "UANN" and published["view"]["type"] == "home"
+    shown = texts(published["view"]["blocks"])
+    assert "1 graded answer" in shown and "#general: 1 in a row" in shown
+    messages_tab = {**event, "tab": "messages"}
+    await rig.json(event_body(messages_tab, "EvHome2"))
+    await settled()
+    assert len(rig.standin.of("views.publish")) == 1  # only the Home tab is drawn
+
+
+async def test_a_review_reminder_is_a_direct_message_on_the_day_cards_are_due(
+        rig: SlackRig) -> None:
+    import datetime as dt
+
+    from bot.store.models import ReviewCard
+
+    _daily_answered_by_ann(rig)
+    await rig.form(command_body("review remind on", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("response_url")) == 1)
+    with rig.adapter.quiz.engine.db.transaction() as session:
+        due = session.scalars(sa.select(ReviewCard.due)).one()
+    rig.clock.now = max(due, rig.clock()).replace(hour=9, minute=30) + dt.timedelta(days=1)
+    await rig.sweep()
+    await rig.standin.wait_for(lambda: any(
+        m["channel"] == "DUANN" for m in rig.standin.of("chat.postMessage")))
+    nudge = next(m for m in rig.standin.of("chat.postMessage") if m["channel"] == "DUANN")
+    assert "review card" in texts(nudge["blocks"]) and "/mlquiz review" in nudge["text"]
