@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from bench.slack_standin import serve_loopback
 
@@ -258,11 +258,14 @@ class DiscordStandIn:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
-        raw = await request.read()
         body: Any = None
-        if raw:
-            body = json.loads(raw) if request.content_type == "application/json" \
-                else raw.decode(errors="replace")
+        if request.content_type.startswith("multipart/"):
+            body = await self._multipart(request)
+        else:
+            raw = await request.read()
+            if raw:
+                body = json.loads(raw) if request.content_type == "application/json" \
+                    else raw.decode(errors="replace")
         call = Call(request.method, path, dict(request.query), body, time.perf_counter())
         interaction = path.split("/")[2] if path.startswith("/interactions/") else None
         if not path.startswith(("/interactions/", "/webhooks/")) \
@@ -287,6 +290,26 @@ class DiscordStandIn:
         if status == 204:
             return web.Response(status=204)
         return self._json(result, status)
+
+    @staticmethod
+    async def _multipart(request: web.Request) -> Json:
+        """A message with files: `payload_json` plus one part per file (`files[n]`).
+
+        The files are kept in the body under `files`, with their bytes, for tests to read.
+        """
+        body: Json = {}
+        files: list[Json] = []
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            assert isinstance(part, BodyPartReader)
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
+            elif part.filename:
+                files.append({"field": part.name, "filename": part.filename,
+                              "content_type": part.headers.get("Content-Type", ""),
+                              "data": bytes(await part.read())})
+        body["files"] = files
+        return body
 
     @staticmethod
     def _json(payload: Any, status: int = 200) -> web.Response:  # noqa: ANN401 - JSON
@@ -396,6 +419,15 @@ class DiscordStandIn:
             "pinned": False, "flags": flags | int(body.get("flags") or 0),
             "components": body.get("components") or [],
         }
+        described = {str(a.get("id")): a for a in body.get("attachments") or []}
+        for index, file in enumerate(body.get("files") or []):
+            attachment_id = self.snowflake()
+            url = f"https://cdn.discordapp.test/attachments/{channel_id}/{attachment_id}/" \
+                  f"{file['filename']}"
+            message["attachments"].append({
+                "id": attachment_id, "filename": file["filename"], "size": len(file["data"]),
+                "url": url, "proxy_url": url, "content_type": file["content_type"],
+                "description": described.get(str(index), {}).get("description")})
         if guild is not None:
             message["guild_id"] = guild.guild_id
         if interaction:

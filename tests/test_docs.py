@@ -41,3 +41,11 @@ def test_every_metric_and_operations_setting_is_documented() -> None:
         assert f"`{variable}`" in operations, variable
     for endpoint in ("/healthz", "/readyz", "/metrics"):
         assert f"`GET {endpoint}`" in operations, endpoint
+
+
+def test_the_discord_invite_link_asks_for_the_permissions_the_adapter_needs() -> None:
+    from adapters.discord.app import INVITE_PERMISSIONS
+
+    guide = (REPO / "docs" / "discord.md").read_text()
+    assert f"permissions={INVITE_PERMISSIONS.value}" in guide
+    assert f"(value `{INVITE_PERMISSIONS.value}`)" in guide

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,7 +33,7 @@ from bot.engine.cards import ACTION_ANSWER, ACTION_HINT
 from bot.engine.quiz import RESTARTING, SORRY, Notify
 from bot.ops import metrics
 from bot.ops.inflight import InFlight
-from bot.render import Kind, Reply, Visibility
+from bot.render import Attachment, Kind, Reply, Visibility
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -45,6 +46,14 @@ DM_CLOSED = ("I could not send you your feedback by direct message. Your answer 
              "button.")
 DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allow direct "
                    "messages from this server, or use the Answer button.")
+
+# The channel permissions the invite link asks for (docs/discord.md shows the value): post and
+# thread cards, embeds, files (charts and exports), history (to find a card sent before a
+# restart) and the ✅ reaction.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, send_messages_in_threads=True,
+    create_public_threads=True, embed_links=True, attach_files=True,
+    read_message_history=True, add_reactions=True)
 
 
 class _RateLimitWaits(logging.Filter):
@@ -298,11 +307,10 @@ class DiscordAdapter:
     async def _send_one(self, reply: Reply, where: Where) -> None:
         messages = render.messages(reply)
         if reply.visibility is Visibility.EPHEMERAL and where.interaction is not None:
-            for message in messages:
-                await where.interaction.followup.send(ephemeral=True, **_parts(message))
+            for message, files in _with_files(messages, reply):
+                await where.interaction.followup.send(ephemeral=True, **_parts(message, files))
         elif reply.visibility in (Visibility.EPHEMERAL, Visibility.DIRECT):
-            await self._direct(int(reply.user or where.user_id), messages, where,
-                               feedback=reply.kind is Kind.FEEDBACK)
+            await self._direct(int(reply.user or where.user_id), messages, where, reply)
         else:
             thread = reply.thread_ref if reply.visibility is Visibility.THREAD else None
             channel = int(thread or reply.channel or where.place.channel_id)
@@ -310,8 +318,8 @@ class DiscordAdapter:
                 else None
             target = self.client.get_partial_messageable(channel, guild_id=guild)
             first: discord.Message | None = None
-            for message in messages:
-                sent = await target.send(**_parts(message))
+            for message, files in _with_files(messages, reply):
+                sent = await target.send(**_parts(message, files))
                 first = first or sent
             if first is None:
                 return
@@ -333,11 +341,12 @@ class DiscordAdapter:
                         card.channel.id, error.text[:200])
 
     async def _direct(self, user_id: int, messages: list[render.Message], where: Where,
-                      feedback: bool) -> None:
+                      reply: Reply) -> None:
+        feedback = reply.kind is Kind.FEEDBACK
         try:
             dm = await self.client.create_dm(discord.Object(user_id))
-            for message in messages:
-                await dm.send(**_parts(message))
+            for message, files in _with_files(messages, reply):
+                await dm.send(**_parts(message, files))
         except discord.Forbidden:
             if where.thread_id is None:
                 raise
@@ -392,13 +401,24 @@ class DiscordAdapter:
         return None
 
 
-def _parts(message: render.Message) -> dict[str, Any]:
+def _with_files(messages: list[render.Message], reply: Reply
+                ) -> list[tuple[render.Message, tuple[Attachment, ...]]]:
+    """The reply's messages, its files going with the last one."""
+    return [(message, reply.files if n == len(messages) - 1 else ())
+            for n, message in enumerate(messages)]
+
+
+def _parts(message: render.Message, files: tuple[Attachment, ...] = ()) -> dict[str, Any]:
     """Keyword arguments for discord.py's send: only what the message has.
 
     A message that mentions members on purpose (a reminder) may ping exactly those members;
-    everything else keeps the client's AllowedMentions.none().
+    everything else keeps the client's AllowedMentions.none(). Files become fresh
+    `discord.File`s each time (a send spends one).
     """
     parts: dict[str, Any] = {}
+    if files:
+        parts["files"] = [discord.File(io.BytesIO(file.data), filename=file.filename,
+                                       description=file.alt[:1024] or None) for file in files]
     if message.mentions:
         parts["allowed_mentions"] = discord.AllowedMentions(
             everyone=False, roles=False, replied_user=False,

@@ -329,3 +329,65 @@ async def test_forget_me_and_the_group_streak_through_discords_own_options(
     reply = (await rig.replies(confirmed))[0]
     assert reply["flags"] & EPHEMERAL and text_of(reply).startswith("Done: deleted")
     assert rig.standin.channel_messages() == []  # nothing of it in the channel
+
+
+def _answered_by(rig: DiscordRig, *names: str) -> None:
+    """A daily question answered well by these members, straight through the engine."""
+    from bot.engine import Actor, Answer, Command, Place
+
+    engine = rig.quiz.engine
+    place = Place("discord", rig.guild.guild_id, rig.channel, rig.guild.name, "general")
+    card = next(r for r in engine.command(Command(
+        "c-post", Actor(rig.admin.user_id, "Ada", True), place, "post")) if r.kind == "question")
+    assert card.post_id is not None
+    engine.mark_posted(card.post_id, "1")
+    for member in (m for m in (rig.ann, rig.bob, rig.cy) if m.name in names):
+        engine.answer(Answer(f"a-{member.name}", Actor(member.user_id, member.name), place,
+                             GOOD))
+
+
+def _files(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(body.get("files") or [])
+
+
+async def test_progress_attaches_the_chart_to_the_private_reply(rig: DiscordRig) -> None:
+    _answered_by(rig, "Ann")
+    asked = await rig.command(rig.ann, "progress")
+    reply = (await rig.replies(asked))[0]
+    assert reply["flags"] & EPHEMERAL and "1 graded answer" in text_of(reply)
+    [chart] = _files(reply)
+    assert chart["filename"].endswith(".png") and chart["data"].startswith(b"\x89PNG")
+    assert reply["attachments"][0]["description"].startswith("Charts:")  # alt text
+    assert rig.standin.channel_messages() == []  # nothing public
+
+
+async def test_exports_are_attached_privately_and_the_channel_export_is_admin_only(
+        rig: DiscordRig) -> None:
+    _answered_by(rig, "Ann", "Bob")
+    mine = await rig.command(rig.ann, "export-me")
+    [data] = _files((await rig.replies(mine))[0])
+    assert json.loads(data["data"])["tables"]["users"][0]["display_name"] == "Ann"
+    refused = await rig.command(rig.bob, "export", what="channel")
+    assert "admin" in text_of((await rig.replies(refused))[0]).lower()
+    done = await rig.command(rig.admin, "export", what="channel")
+    [table] = _files((await rig.replies(done))[0])
+    rows = table["data"].decode().splitlines()
+    assert rows[0].startswith("date,question,member") and len(rows) == 3
+    assert rig.standin.channel_messages() == []
+
+
+async def test_a_review_reminder_arrives_by_direct_message(rig: DiscordRig) -> None:
+    import sqlalchemy as sa
+
+    from bot.store.models import ReviewCard
+
+    _answered_by(rig, "Ann")
+    on = await rig.command(rig.ann, "review", remind="on")
+    assert "reminders are on" in text_of((await rig.replies(on))[0])
+    with rig.quiz.engine.db.transaction() as session:
+        due = session.scalars(sa.select(ReviewCard.due)).one()
+    rig.clock.now = max(due, rig.clock()).replace(hour=9, minute=30) + dt.timedelta(days=1)
+    await rig.sweep()
+    dm = rig.standin.dm_channel(rig.ann.user_id)
+    await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(dm)))
+    assert "review card" in text_of(rig.standin.channel_messages(dm)[0].body)
