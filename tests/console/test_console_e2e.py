@@ -162,3 +162,18 @@ def test_a_question_answered_badly_comes_back_for_review(tmp_path: Path) -> None
         "--at", "2026-05-04 10:00")
     assert "Nothing due for review. The next card is due in" in out
     assert "== Review (1 due) ==" in out and "Last time you scored" in out
+
+
+def test_progress_and_exports_are_written_beside_the_database_with_their_paths(
+        tmp_path: Path) -> None:
+    out = console(tmp_path / "me.db", [ANSWER, "/mlquiz progress", "/mlquiz export-me",
+                                       "/mlquiz export channel", "/mlquiz progress"],
+                  "--at", "2026-03-06 09:00", "--user", "Dee")
+    paths = [Path(p) for p in re.findall(r"📎 [^:]+: (/\S+) \(", out)]
+    assert [p.suffix for p in paths] == [".png", ".json", ".csv", ".png"]
+    assert all(p.is_file() and p.parent == tmp_path / "mlquiz-files" for p in paths)
+    assert paths[0] != paths[3]  # a second chart the same day does not overwrite the first
+    png = paths[0].read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 800
+    assert '"display_name": "Dee"' in paths[1].read_text()
+    assert paths[2].read_text().splitlines()[1].split(",")[2] == "Dee"
