@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import fsrs
 import sqlalchemy as sa
 
 from bot.engine import QuizEngine
-from bot.engine.review import rating
+from bot.engine.review import rating, reschedule
 from bot.grading import Grade
-from bot.store.models import ReviewCard
+from bot.store.models import ReviewCard, User
 from tests.conftest import FakeClock
 from tests.engine.helpers import answer, command, member, only, text_of
 from tests.engine.test_daily_loop import model_answer, post_today, question_of
@@ -62,3 +64,21 @@ def test_what_was_missed_is_shown_short(engine: QuizEngine, clock: FakeClock) ->
     shown = text_of([only(command(engine, "review", member("Kit")), "question")])
     assert "word word" in shown and "…; short point." in shown
     assert len(shown.split("you missed: ")[1].split("\n")[0]) < 200
+
+
+def test_intervals_for_a_known_sequence_of_grades_match_the_pinned_fsrs(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    """Recorded from fsrs 6.3.2 with our scheduler (no learning steps, no fuzz).
+
+    A change of the pinned version that moves these intervals fails here, to be looked at.
+    """
+    command(engine, "me", member("Uma"))
+    with engine.db.transaction() as session:
+        user_id = session.scalars(sa.select(User.id)).one()
+    now, intervals = clock(), []
+    for score in (0.8, 0.8, 0.1, 0.5, 0.8, 0.95):  # Good, Good, Again, Hard, Good, Easy
+        with engine.db.transaction() as session:
+            card = reschedule(session, user_id, "bias-variance", Grade(score, (), (), ""), now)
+            intervals.append((card.due - now) / dt.timedelta(days=1))
+            now = card.due
+    assert intervals == [2, 11, 2, 4, 8, 24]

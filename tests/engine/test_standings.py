@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -219,3 +220,68 @@ def test_forget_me_asks_first_then_deletes_everything_about_the_member(
                               .where(Post.kind == "practice")) == 0
     board = text_of(command(engine, "leaderboard", member("Gus")))
     assert "Fay" not in board and "Gus" in board
+
+
+def test_freezes_and_the_group_streak_count_local_days_across_zones_and_a_dst_change(
+        engine: QuizEngine, clock: FakeClock) -> None:
+    """New York posts at 23:30 and its members answer after midnight UTC; the US clocks go
+    forward on Sun 08 Mar. Auckland, 17 to 18 hours ahead, keeps a separate streak."""
+    new_york, auckland = PLACE, Place("test", "w1", "c2", "Workspace", "nz")
+    command(engine, "schedule 23:30 America/New_York daily group=50%", ADMIN, new_york)
+    command(engine, "schedule 07:00 Pacific/Auckland daily", ADMIN, auckland)
+    ny, nz = ZoneInfo("America/New_York"), ZoneInfo("Pacific/Auckland")
+
+    def at(day: int, hour: int, minute: int, tz: ZoneInfo) -> None:
+        clock.now = max(clock(), dt.datetime(2026, 3, day, hour, minute, tzinfo=tz))
+        for reply in engine.due("test"):
+            if reply.kind == "question" and reply.post_id is not None:
+                engine.mark_posted(reply.post_id, f"m{reply.post_id}")
+
+    for day in range(2, 11):  # Mon 02 … Tue 10 Mar in New York; Mon 09 goes unanswered
+        at(day, 23, 31, ny)
+        if day != 9:
+            for name in ("Ann", "Bob"):
+                answer(engine, "Bias is underfitting.", member(name), new_york)
+        if day <= 8:  # Auckland: answered on its own mornings, a streak of its own
+            at(day + 2, 7, 5, nz)  # after New York's evening: the clock never goes back
+            answer(engine, "Bias is underfitting.", member("Ann"), auckland)
+    shown = text_of(command(engine, "streak", member("Ann"), new_york))
+    assert "Your streak: 8 daily questions in a row" in shown
+    assert "1 spent so far, the last on Mon 09 Mar" in shown
+    assert "Group streak of this channel: 1 daily question" in shown  # broken on the 9th
+    far = text_of(command(engine, "streak", member("Ann"), auckland))
+    assert "7 daily questions in a row" in far and "Freezes held: 1 of 2" in far
+    assert "spent" not in far  # the freeze spent in New York was New York's
+
+
+def test_forget_me_leaves_no_trace_in_any_table_or_column(engine: QuizEngine) -> None:
+    """Every column of every table is read back: the member's id, name, platform id and the
+    words of their answers appear nowhere."""
+    from bot.store.models import Base
+
+    daily(engine)
+    who = member("Quentin Zebrafish")
+    answer(engine, "Quokka-marmalade bias is underfitting.", who)
+    command(engine, "ask concept", who)
+    answer(engine, "Quokka-marmalade practice answer.", who)
+    command(engine, "plan ml-engineer", who)
+    command(engine, "review remind on", who)
+    command(engine, "optout", who)
+    answer(engine, "Someone else's answer.", member("Gus"))
+    with engine.db.transaction() as session:
+        user_id = session.scalar(sa.select(User.id).where(User.display_name == who.name))
+    command(engine, "forget-me confirm", who)
+    traces = []
+    with engine.db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            keys = {fk.parent.name for fk in table.foreign_keys
+                    if fk.column.table.name == "users"} | ({"id"} if table.name == "users"
+                                                           else set())
+            for row in session.execute(sa.select(table)).mappings():
+                for column, value in row.items():
+                    text = str(value)
+                    if (column in keys and value == user_id) or any(
+                            mark in text for mark in ("Zebrafish", "quentin", "Quokka")):
+                        traces.append((table.name, column, text[:60]))
+    assert traces == []
+    assert "Gus" in text_of(command(engine, "leaderboard", member("Gus")))
