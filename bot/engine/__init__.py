@@ -4,6 +4,7 @@ from bot.engine import (  # noqa: F401 - each registers its handlers
     admin,
     exports,
     members,
+    mock,
     plan,
     practice,
     progress,

@@ -142,7 +142,12 @@ class FeedbackFacts:
 
 def opening(question: Question, limit: int = 70) -> str:
     """The start of a question's prompt, enough to recognise it."""
-    words = " ".join(question.prompt.split())
+    return opening_text(question.prompt, limit)
+
+
+def opening_text(text: str, limit: int) -> str:
+    """The start of a text, cut at a word, with an ellipsis when cut."""
+    words = " ".join(text.split())
     return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0] + "…"
 
 

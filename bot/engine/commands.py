@@ -90,6 +90,14 @@ class ForgetMe(Parsed):
 
 
 @dataclass(frozen=True)
+class Mock(Parsed):
+    role: Role | None = None
+    level: Level | None = None
+    count: int | None = None
+    stop: bool = False
+
+
+@dataclass(frozen=True)
 class Review(Parsed):
     remind: bool | None = None  # None: serve a card; True/False: the daily nudge on or off
 
@@ -173,6 +181,33 @@ def _parse_review(rest: str) -> Review:
         return Review("review", remind=words[1] == "on")
     raise CommandError("`review` takes nothing (serve a card), or `remind on` / `remind off` "
                        "for a direct message on days when cards are due.", "review")
+
+
+def _parse_mock(rest: str) -> Mock:
+    from bot.bank.interviews import MAX_QUESTIONS
+
+    words = rest.lower().split()
+    if words == ["stop"]:
+        return Mock("mock", stop=True)
+    role: Role | None = None
+    level: Level | None = None
+    count: int | None = None
+    for word in words:
+        if word in Role.__members__.values():
+            role = Role(word)
+        elif word in Level.__members__.values():
+            level = Level(word)
+        elif word.isdigit() and 1 <= int(word) <= MAX_QUESTIONS:
+            count = int(word)
+        elif word.isdigit():
+            raise CommandError(f"A mock interview has 1 to {MAX_QUESTIONS} questions, not "
+                               f"{word[:6]}.", "mock")
+        elif word == "stop":
+            raise CommandError("`mock stop` takes nothing else.", "mock")
+        else:
+            raise CommandError(f"`{word[:30]}` is not a role, level or number of questions."
+                               f"{_closest(word, [*Role, *Level])}", "mock")
+    return Mock("mock", role, level, count)
 
 
 def _parse_export(rest: str) -> Parsed:
@@ -458,6 +493,14 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
                   Option("level", "the seniority it targets", _values(Level)),
                   Option("date", "your interview date, YYYY-MM-DD")),
          parse=_parse_plan),
+    Spec("mock", "a private mock interview with follow-ups and a scorecard; stop ends it",
+         "[ROLE] [LEVEL] [1-8] | stop",
+         options=(Option("role", "the job you are interviewing for", _values(Role)),
+                  Option("level", "the seniority of the interview", _values(Level)),
+                  Option("questions", "how many main questions, 1 to 8 (default 5)"),
+                  Option("stop", "end the running interview with a partial scorecard",
+                         ("stop",))),
+         parse=_parse_mock),
     Spec("topics", "the topics you can ask for, by name and slug"),
     Spec("leaderboard", "top members this week, month or all time",
          "[week|month|all] [channel|workspace]",

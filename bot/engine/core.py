@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.bank import Bank, Category, Question
 from bot.config import Settings
-from bot.engine import cards, commands, review, timing
+from bot.engine import cards, commands, mock, review, timing
 from bot.engine.directory import ChannelRef, Directory, default_schedule, schedule_of
 from bot.engine.events import Action, Answer, Command, Place, Target
 from bot.engine.posting import Posting, excluded_categories
@@ -170,7 +170,8 @@ class QuizEngine:
         at start and every minute, the console on demand.
         """
         return (self.posting.sweep(platform, replica)
-                + review.nudges(self.db, self.settings, platform, self.clock()))
+                + review.nudges(self.db, self.settings, platform, self.clock())
+                + mock.expire(self, platform))
 
     # ---- answers -------------------------------------------------------------------------
     def _find_post(self, session: Session, channel: ChannelRef, user_id: int | None,
@@ -216,19 +217,14 @@ class QuizEngine:
                     AnswerRow.delivery_id == event.delivery_id[:160])).first() is not None:
                 return []  # a platform retry of an answer already recorded: grade nothing
             channel, user_id = self.member(session, event, now)
-            post = self._find_post(session, channel, user_id, event, now)
-            if post is None:
-                return [cards.info("There is no open question here right now. "
-                                   "Try `/mlquiz ask` for a practice question.")] \
-                    if event.thread_ref is None else []
-            question = self.question_of(post)
-            if question is None:
-                return [cards.error("That question is no longer in the bank, so it "
-                                    "cannot be graded.")]
-            post_id = post.id
-            about = "your practice question" if post.kind == "practice" else \
-                "today's question" if post.local_date == self.local_today(session, channel, now) \
-                else f"the question of {post.local_date:%a %d %b}"
+            interview = mock.takes(session, event, user_id)
+            if interview is None:
+                found = self._post_to_answer(session, channel, user_id, event, now)
+                if isinstance(found, list):
+                    return found
+                post_id, question, about = found
+        if interview is not None:  # a private answer while a mock interview runs
+            return mock.answer(self, event, text, interview.id, notify)
         if question.category is not Category.CODING and only_code(text):
             return [cards.error(
                 f"That is code, but {about} is not a coding question: “{cards.opening(question)}”. "
@@ -239,7 +235,7 @@ class QuizEngine:
             return [cards.info(OTHER_LANGUAGE)]
         began = time.monotonic()
         if question.category is Category.CODING:  # runs outside the transaction
-            outcome = self._run_code(event, question, text, notify)
+            outcome = self.run_code(event, question, text, notify)
             if not isinstance(outcome, Grade):
                 return outcome
             grade = outcome
@@ -254,7 +250,30 @@ class QuizEngine:
             metrics.ANSWERS.labels(event.place.platform, question.category.value).inc()
         return replies
 
-    def _run_code(self, event: Answer, question: Question, text: str,
+    def _post_to_answer(self, session: Session, channel: ChannelRef, user_id: int,
+                        event: Answer, now: dt.datetime
+                        ) -> tuple[int, Question, str] | list[Reply]:
+        """The post an answer is to, its question and how feedback names it; or why none."""
+        post = self._find_post(session, channel, user_id, event, now)
+        if post is None and event.place.direct:
+            return [cards.info("In direct messages I take the answers of a mock interview "
+                               "(`/mlquiz mock` starts one). Answer a daily question in its "
+                               "thread, with its Answer button, or with `/mlquiz answer` in "
+                               "its channel.")]
+        if post is None:
+            return [cards.info("There is no open question here right now. "
+                               "Try `/mlquiz ask` for a practice question.")] \
+                if event.thread_ref is None else []
+        question = self.question_of(post)
+        if question is None:
+            return [cards.error("That question is no longer in the bank, so it "
+                                "cannot be graded.")]
+        about = "your practice question" if post.kind == "practice" else \
+            "today's question" if post.local_date == self.local_today(session, channel, now) \
+            else f"the question of {post.local_date:%a %d %b}"
+        return post.id, question, about
+
+    def run_code(self, event: Answer, question: Question, text: str,
                   notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:
         if self.runner is None or not self.code_runs:
             return [cards.info(self.code_disabled())]

@@ -28,6 +28,7 @@ class Place:
     channel_id: str
     workspace_name: str = ""
     channel_name: str = ""
+    direct: bool = False  # a direct-message conversation with the bot
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,8 @@ class Kind(StrEnum):
     ME = "me"
     TOPICS = "topics"
     PROGRESS = "progress"
+    MOCK = "mock"  # a mock interview's questions and follow-ups
+    SCORECARD = "scorecard"
     EXPORT = "export"
     HELP = "help"
     SCHEDULE = "schedule"
@@ -177,6 +179,7 @@ class Meta:
     reconcile: bool = False
     claimed_at: dt.datetime | None = None
     reveal_at: dt.datetime | None = None  # a daily card's reveal, for the scheduler's timer
+    mock_id: int | None = None  # a mock interview's message: where its private thread is kept
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -281,6 +282,38 @@ class ReviewReminder(Base):
     channel_id: Mapped[int] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))
     last_sent: Mapped[dt.date | None] = mapped_column(sa.Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MockInterview(Base):
+    """A member's private mock interview: its questions, where it stands, and every answer.
+
+    `active_slot` is 1 while it runs and NULL after, so the unique constraint allows one
+    running interview per member. `entries` holds each graded answer (main question or
+    follow-up) with its grade and timing; the scorecard is drawn from them.
+    """
+
+    __tablename__ = "mock_interviews"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "active_slot"),
+        sa.Index("ix_mock_interviews_state_updated_at", "state", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))
+    role: Mapped[str | None] = mapped_column(sa.String(24))
+    level: Mapped[str | None] = mapped_column(sa.String(12))
+    question_ids: Mapped[list[str]] = mapped_column(sa.JSON)
+    step: Mapped[int] = mapped_column(sa.SmallInteger)  # index of the current main question
+    follow_up: Mapped[int | None] = mapped_column(sa.SmallInteger)  # asked, awaiting a reply
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    state: Mapped[str] = mapped_column(sa.String(8))  # active | done | stopped | expired
+    active_slot: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    conversation: Mapped[str | None] = mapped_column(sa.String(64))  # a private thread, if any
+    notes: Mapped[list[str]] = mapped_column(sa.JSON)  # e.g. a coding question swapped out
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Delivery(Base):
