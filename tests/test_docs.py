@@ -49,3 +49,12 @@ def test_the_discord_invite_link_asks_for_the_permissions_the_adapter_needs() ->
     guide = (REPO / "docs" / "discord.md").read_text()
     assert f"permissions={INVITE_PERMISSIONS.value}" in guide
     assert f"(value `{INVITE_PERMISSIONS.value}`)" in guide
+
+
+def test_the_mock_interview_table_in_the_docs_is_the_one_the_bot_uses() -> None:
+    from bot.bank.interviews import INTERVIEW_LOOPS
+
+    guide = (REPO / "docs" / "mock-interviews.md").read_text()
+    for role, loop in INTERVIEW_LOOPS.items():
+        row = f"| {role or '(none)'} | " + " | ".join(c.value for c in loop) + " |"
+        assert row in guide, row

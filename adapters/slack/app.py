@@ -286,7 +286,8 @@ class SlackAdapter:
         text = str(body.get("text", ""))
         first = text.strip().split(" ", 1)[0].lower()
         place = Place(PLATFORM, body["team_id"], body["channel_id"],
-                      body.get("team_domain", ""), body.get("channel_name", ""))
+                      body.get("team_domain", ""), body.get("channel_name", ""),
+                      direct=body.get("channel_name") == "directmessage")
         actor = await self.member(client, body["team_id"], body["user_id"], "",
                                   admin_needed=first in ADMIN_ONLY)
         where = Where(place, body["user_id"], client, respond)
@@ -296,6 +297,11 @@ class SlackAdapter:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any],
                          client: AsyncWebClient) -> None:
+        if event.get("channel_type") == "im":
+            if event.get("user") and not event.get("subtype") and not event.get("bot_id"):
+                async with self.busy:  # a direct message: the answer of a mock interview
+                    await self._direct_answer(body, event, client)
+            return
         thread = event.get("thread_ts")
         if (event.get("subtype") or event.get("bot_id") or not thread
                 or thread == event.get("ts") or not event.get("user")):
@@ -315,6 +321,16 @@ class SlackAdapter:
         if any(r.kind == "feedback" for r in replies):
             await self._react(client, event["channel"], event["ts"])
         await self.send(replies, where)
+
+    async def _direct_answer(self, body: dict[str, Any], event: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        team = body.get("team_id") or event.get("team", "")
+        place = Place(PLATFORM, team, event["channel"], direct=True)
+        actor = await self.member(client, team, event["user"])
+        where = Where(place, event["user"], client)
+        answer = Answer(str(body.get("event_id") or event["ts"]), actor, place,
+                        render.unescape(str(event.get("text", ""))))
+        await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
     async def on_answer_button(self, ack: AsyncAck, body: dict[str, Any],
                                client: AsyncWebClient) -> None:

@@ -417,3 +417,41 @@ async def test_a_review_reminder_is_a_direct_message_on_the_day_cards_are_due(
         m["channel"] == "DUANN" for m in rig.standin.of("chat.postMessage")))
     nudge = next(m for m in rig.standin.of("chat.postMessage") if m["channel"] == "DUANN")
     assert "review card" in texts(nudge["blocks"]) and "/mlquiz review" in nudge["text"]
+
+
+def _dm(user: str, text: str, ts: str, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+    return {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user,
+            "text": text, "ts": ts, "event_ts": ts, **extra}
+
+
+async def test_a_whole_mock_interview_in_the_members_direct_messages(rig: SlackRig) -> None:
+    from bot.store.models import MockInterview
+
+    def dms() -> list[dict[str, Any]]:
+        return [m for m in rig.standin.of("chat.postMessage") if m["channel"] == "DUANN"]
+
+    def current_model_answer() -> str:
+        with rig.adapter.quiz.engine.db.transaction() as session:
+            row = session.scalars(sa.select(MockInterview)).one()
+            question = rig.adapter.quiz.engine.bank.get(row.question_ids[row.step])
+        assert question is not None
+        return question.model_answer
+
+    await rig.form(command_body("mock 2", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(dms()) == 2)
+    assert "started privately" in texts(rig.standin.of("response_url")[0]["blocks"])
+    assert "Question 1 of 2" in texts(dms()[1]["blocks"])
+    replies = [("Dm1", current_model_answer()), ("Dm2", "A short follow-up answer."),
+               ("Dm3", "I am not sure, I would look it up."), ("Dm4", "Still not sure.")]
+    for n, (event_id, text) in enumerate(replies):
+        await rig.json(event_body(_dm("UANN", text, f"1700000600.00000{n}"), event_id))
+        await rig.standin.wait_for(lambda n=n: len(dms()) == 3 + n)
+    shown = [texts(m["blocks"]) for m in dms()]
+    assert "Follow-up" in shown[2] and "Question 2 of 2" in shown[3] and "Follow-up" in shown[4]
+    assert "Interview scorecard" in shown[5] and "not a hiring decision" in "".join(shown[5:])
+    # the bot's own messages in the DM and a retried delivery change nothing
+    await rig.json(event_body(_dm("UANN", "echo", "1700000700.000001", bot_id="B1"), "DmBot"))
+    await rig.json(event_body(_dm("UANN", "Still not sure.", "1700000600.000003"), "Dm4"))
+    await settled()
+    assert len(dms()) == 6
+    assert all(m["channel"] == "DUANN" for m in rig.standin.of("chat.postMessage"))
