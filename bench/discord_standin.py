@@ -32,6 +32,8 @@ from bench.slack_standin import serve_loopback
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 MESSAGE_CONTENT = 1 << 15
+DIRECT_MESSAGES = 1 << 12
+PRIVATE_THREAD = 12
 GUILD_MEMBERS = 1 << 1
 GUILD_PRESENCES = 1 << 8
 PRIVILEGED = MESSAGE_CONTENT | GUILD_MEMBERS | GUILD_PRESENCES
@@ -160,6 +162,7 @@ class DiscordStandIn:
         self.sessions: list[Session] = []
         self.messages: dict[str, Json] = {}  # id → message payload the bot sent
         self.threads: dict[str, Json] = {}
+        self.thread_members: dict[str, set[str]] = {}  # private thread → members added
         self.commands: dict[str, list[Json]] = {}  # "global" or guild id → synced commands
         self.responded: dict[str, float] = {}  # interaction id → when its callback arrived
         self.sent_at: dict[str, float] = {}  # interaction id → when it was sent on the gateway
@@ -340,6 +343,13 @@ class DiscordStandIn:
             return message, 200
         if route == "POST /channels/{id}/messages/{id}/threads":
             return self._start_thread(parts[1], parts[3], call.body), 201
+        if route == "POST /channels/{id}/threads":  # a thread without a message
+            return self._start_thread(parts[1], self.snowflake(), call.body), 201
+        if call.method == "PUT" and len(parts) == 4 and parts[2] == "thread-members":
+            if parts[1] not in self.threads:
+                return {"message": "Unknown Channel", "code": 10003}, 404
+            self.thread_members.setdefault(parts[1], set()).add(parts[3])
+            return None, 204
         if call.method == "PUT" and len(parts) == 7 and parts[4] == "reactions":
             return None, 204
         if route == "GET /channels/{id}":
@@ -444,7 +454,8 @@ class DiscordStandIn:
         guild = self._guild_of_channel(channel_id)
         assert guild is not None, "threads are created in guild channels"
         thread = {
-            "id": message_id, "guild_id": guild.guild_id, "parent_id": channel_id, "type": 11,
+            "id": message_id, "guild_id": guild.guild_id, "parent_id": channel_id,
+            "type": int(body.get("type") or 11),
             "name": body["name"], "owner_id": self.bot_id, "last_message_id": None,
             "rate_limit_per_user": 0, "message_count": 0, "member_count": 1,
             "total_message_sent": 0, "flags": 0, "nsfw": False, "applied_tags": [],
@@ -661,6 +672,42 @@ class DiscordStandIn:
             "authorizing_integration_owners": {"0": guild.guild_id}, "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024, **extra,
         }
+
+    async def say_in_dm(self, member: Member, content: str) -> Json:
+        """A member writes to the bot in their direct messages (content is never blanked)."""
+        message: Json = {
+            "id": self.snowflake(), "channel_id": self._dm_id(member.user_id),
+            "author": member.user(), "content": content, "timestamp": now_iso(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0,
+            "flags": 0, "components": []}
+        for session in list(self.sessions):  # DMs reach shard 0, with the intent only
+            if not session.ws.closed and session.shard[0] == 0 \
+                    and session.intents & DIRECT_MESSAGES:
+                await session.send({"op": 0, "t": "MESSAGE_CREATE", "d": message})
+        return message
+
+    def dm_command(self, member: Member, subcommand: str, **options: str | int) -> Json:
+        """`/mlquiz …` used in the member's direct messages with the bot (no server)."""
+        synced = [c for c in self.commands.get("global", []) if c["name"] == "mlquiz"]
+        if synced and 1 not in (synced[0].get("contexts") or [0]):
+            raise AssertionError("Discord offers /mlquiz in DMs only with context 1 (BOT_DM)")
+        dm = self._dm_id(member.user_id)
+        return {
+            "id": self.snowflake(), "application_id": self.app_id, "type": 2,
+            "data": {"id": synced[0]["id"] if synced else self.snowflake(), "name": "mlquiz",
+                     "type": 1, "options": [{"name": subcommand, "type": 1, "options": [
+                         {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
+                         for k, v in options.items()]}]},
+            "channel_id": dm, "channel": {"id": dm, "type": 1, "flags": 0,
+                                          "last_message_id": None,
+                                          "recipients": [member.user()]},
+            "user": member.user(),
+            "token": "aW50ZXJhY3Rpb246" + self.snowflake() + "x" * 60, "version": 1,
+            "app_permissions": str(MEMBER_PERMISSIONS), "locale": "en-US",
+            "entitlements": [], "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": self.app_id}, "context": 1,
+            "attachment_size_limit": 10 * 1024 * 1024}
 
     def command(self, guild: Guild, channel_id: str, member: Member, subcommand: str,
                 **options: str | int) -> Json:

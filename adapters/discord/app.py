@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -41,6 +42,8 @@ WORK_IN_PROGRESS = 8
 THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 THREAD_NAME_LIMIT = 100
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
+PRIVATE_THREAD: Literal[12] = 12
+MOCK_KINDS = (Kind.MOCK, Kind.SCORECARD)
 DM_CLOSED = ("I could not send you your feedback by direct message. Your answer is recorded ✅; "
              "to see feedback, allow direct messages from this server or use the Answer "
              "button.")
@@ -52,7 +55,8 @@ DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allo
 # restart) and the ✅ reaction.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True,
-    create_public_threads=True, embed_links=True, attach_files=True,
+    create_public_threads=True, create_private_threads=True, embed_links=True,
+    attach_files=True,
     read_message_history=True, add_reactions=True)
 
 
@@ -90,6 +94,7 @@ def intents(settings: DiscordSettings) -> discord.Intents:
     """Guild events for the cache; guild messages and their content only for thread answers."""
     chosen = discord.Intents.none()
     chosen.guilds = True
+    chosen.dm_messages = True  # answers of a mock interview (DM content needs no privilege)
     if settings.message_content:
         chosen.guild_messages = True
         chosen.message_content = True
@@ -136,6 +141,7 @@ class DiscordAdapter:
         # next interaction at once, even in a burst.
         self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
         self.inflight = InFlight()
+        self._mock_threads: dict[int, str] = {}  # mock interview → its private thread
 
     # -- who and where --------------------------------------------------------------------------
 
@@ -163,6 +169,8 @@ class DiscordAdapter:
         place = self._place(str(interaction.guild_id or f"dm-{interaction.user.id}"),
                             interaction.guild,
                             interaction.channel or discord.Object(interaction.channel_id or 0))
+        if interaction.guild_id is None:
+            place = dataclasses.replace(place, direct=True)
         return Where(place, interaction.user.id, interaction)
 
     # -- interactions ---------------------------------------------------------------------------
@@ -257,7 +265,14 @@ class DiscordAdapter:
     # -- thread replies -------------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        """A member's reply in a thread the bot opened is an answer (message-content intent)."""
+        """A member's reply in a thread the bot opened is an answer (message-content intent).
+
+        So is a direct message to the bot: the answer of a mock interview.
+        """
+        if message.guild is None and isinstance(message.channel, discord.DMChannel):
+            if not message.author.bot and message.content.strip():
+                await self._direct_answer(message)
+            return
         if (not self.settings.message_content or message.author.bot or message.webhook_id
                 or message.guild is None or not message.content.strip()):
             return
@@ -279,6 +294,14 @@ class DiscordAdapter:
                 except discord.HTTPException as error:
                     log.warning("could not add the ✅ reaction: %s", error.text[:200])
             await self.send(replies, where)
+
+    async def _direct_answer(self, message: discord.Message) -> None:
+        place = Place(PLATFORM, f"dm-{message.author.id}", str(message.channel.id), direct=True)
+        where = Where(place, message.author.id)
+        answer = Answer(f"msg:{message.id}", self.actor(message.author), place,
+                        message.content)
+        async with self.inflight.track(), self.busy:
+            await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -343,11 +366,18 @@ class DiscordAdapter:
     async def _direct(self, user_id: int, messages: list[render.Message], where: Where,
                       reply: Reply) -> None:
         feedback = reply.kind is Kind.FEEDBACK
+        thread = reply.thread_ref or self._mock_threads.get(reply.meta.mock_id or 0)
+        if thread and reply.kind in MOCK_KINDS:  # the interview's private thread
+            await self._send_all(self.client.get_partial_messageable(int(thread)), messages,
+                                 reply)
+            return
         try:
             dm = await self.client.create_dm(discord.Object(user_id))
-            for message, files in _with_files(messages, reply):
-                await dm.send(**_parts(message, files))
+            await self._send_all(dm, messages, reply)
         except discord.Forbidden:
+            if reply.kind in MOCK_KINDS and reply.channel and reply.meta.mock_id is not None:
+                await self._private_thread(user_id, messages, reply)
+                return
             if where.thread_id is None:
                 raise
             log.info("member %s does not accept direct messages", user_id)
@@ -355,6 +385,31 @@ class DiscordAdapter:
             target = self.client.get_partial_messageable(where.thread_id)
             await target.send(content=f"<@{user_id}> "
                               f"{DM_CLOSED if feedback else DM_CLOSED_OTHER}")
+
+    @staticmethod
+    async def _send_all(target: discord.abc.Messageable, messages: list[render.Message],
+                        reply: Reply) -> None:
+        for message, files in _with_files(messages, reply):
+            await target.send(**_parts(message, files))
+
+    async def _private_thread(self, user_id: int, messages: list[render.Message],
+                              reply: Reply) -> None:
+        """Where DMs are closed, a mock interview goes on in a private thread.
+
+        The thread is made in the channel the interview was started in, with only the member
+        added, and kept with the interview (and here, for the replies already on their way).
+        """
+        assert reply.channel is not None and reply.meta.mock_id is not None
+        log.info("member %s does not accept direct messages: mock interview %s goes on in a "
+                 "private thread", user_id, reply.meta.mock_id)
+        thread = await self.client.http.start_thread_without_message(
+            int(reply.channel), name="Mock interview", auto_archive_duration=ARCHIVE_AFTER_MINUTES,
+            type=PRIVATE_THREAD, invitable=False)
+        thread_id = int(thread["id"])
+        await self.client.http.add_user_to_thread(thread_id, user_id)
+        self._mock_threads[reply.meta.mock_id] = str(thread_id)
+        await self.quiz.mock_conversation(reply.meta.mock_id, str(thread_id))
+        await self._send_all(self.client.get_partial_messageable(thread_id), messages, reply)
 
     async def not_ready(self) -> str | None:
         """Why the gateway cannot bring us work now, or None when every shard is connected."""

@@ -101,8 +101,12 @@ class MlquizGroup(app_commands.Group):
     """
 
     def __init__(self) -> None:
-        # Questions belong to a server's channels: the commands are not offered in DMs.
+        # Offered in servers and in the member's DMs with the bot (mock interviews run there);
+        # not in group DMs or as a user-installed app.
         super().__init__(name="mlquiz", description="Daily ML interview practice",
-                         guild_only=True)
+                         allowed_contexts=app_commands.AppCommandContext(
+                             guild=True, dm_channel=True, private_channel=False),
+                         allowed_installs=app_commands.AppInstallationType(
+                             guild=True, user=False))
         for spec in COMMANDS.values():
             self.add_command(subcommand(spec))

@@ -33,7 +33,7 @@ from bot.sandbox.service import CodeRuns
 from bot.sandbox.view import Unavailable
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
-from bot.store.models import Channel, Delivery, Post, Schedule, User
+from bot.store.models import Channel, Delivery, MockInterview, Post, Schedule, User
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -159,6 +159,12 @@ class QuizEngine:
             self.posting.send_failed(post_id=reply.post_id, permanent=permanent)
         elif reply.meta.send_id is not None:
             self.posting.send_failed(send_id=reply.meta.send_id, permanent=permanent)
+
+    def mock_conversation(self, mock_id: int, conversation: str) -> None:
+        with self.db.transaction() as session:
+            row = session.get(MockInterview, mock_id)
+            if row is not None:
+                row.conversation = conversation[:64]
 
     def reveal_post(self, post_id: int) -> list[Reply]:
         return self.posting.reveal(post_id)

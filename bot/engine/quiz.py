@@ -176,6 +176,11 @@ class Quiz:
                       exc_info=True)
             return fallback
 
+    async def mock_conversation(self, mock_id: int, conversation: str) -> None:
+        """A mock interview goes on in this private conversation (a Discord private thread)."""
+        await self._quietly("recording a mock interview's thread", None,
+                            self.engine.mock_conversation, mock_id, conversation)
+
     async def home(self, platform: str, workspace: str, user: str) -> Reply | None:
         """A member's progress for the app's home (Slack's Home tab); None if it failed."""
         return await self._quietly("drawing a home tab", None, progress.home, self.engine, platform,

@@ -391,3 +391,77 @@ async def test_a_review_reminder_arrives_by_direct_message(rig: DiscordRig) -> N
     dm = rig.standin.dm_channel(rig.ann.user_id)
     await rig.standin.wait_for(lambda: bool(rig.standin.channel_messages(dm)))
     assert "review card" in text_of(rig.standin.channel_messages(dm)[0].body)
+
+
+def _mock_model_answer(rig: DiscordRig) -> str:
+    import sqlalchemy as sa
+
+    from bot.store.models import MockInterview
+
+    with rig.quiz.engine.db.transaction() as session:
+        row = session.scalars(sa.select(MockInterview)).one()
+        question = rig.quiz.engine.bank.get(row.question_ids[row.step])
+    assert question is not None
+    return question.model_answer
+
+
+def _texts(calls: list[Any]) -> list[str]:
+    return [text_of(c.body) for c in calls]
+
+
+async def test_a_whole_mock_interview_in_direct_messages(rig: DiscordRig) -> None:
+    dm = rig.standin.dm_channel(rig.ann.user_id)
+    started = await rig.command(rig.ann, "mock", questions="2")
+    assert "started privately" in text_of((await rig.replies(started))[0])
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(dm)) == 2)
+    assert "Question 1 of 2" in _texts(rig.standin.channel_messages(dm))[1]
+    for n, text in enumerate((_mock_model_answer(rig), "A short follow-up answer.",
+                              "I am not sure, I would look it up.", "Still not sure.")):
+        await rig.standin.say_in_dm(rig.ann, text)
+        await rig.standin.wait_for(lambda n=n: len(rig.standin.channel_messages(dm)) >= 3 + n)
+    await rig.standin.wait_for(lambda: any(
+        "Interview scorecard" in t for t in _texts(rig.standin.channel_messages(dm))))
+    shown = _texts(rig.standin.channel_messages(dm))
+    assert "Follow-up" in shown[2] and "Question 2 of 2" in shown[3]
+    assert rig.standin.channel_messages(rig.channel) == []  # nothing in the server
+
+
+async def test_where_dms_are_closed_the_interview_goes_on_in_a_private_thread(
+        rig: DiscordRig) -> None:
+    rig.standin.fail_dm.add(rig.ann.user_id)
+    started = await rig.command(rig.ann, "mock", questions="2")
+    await rig.replies(started)
+    await rig.standin.wait_for(lambda: bool(rig.standin.thread_members))
+    created = rig.standin.of("POST /channels/{id}/threads")
+    assert len(created) == 1 and created[0].body["type"] == 12  # private
+    assert created[0].body["invitable"] is False
+    thread = next(iter(rig.standin.thread_members))
+    assert rig.standin.thread_members[thread] == {rig.ann.user_id}
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 2)
+    await rig.restart()  # the thread is kept with the interview, not only in memory
+    answered = await rig.command(rig.ann, "answer", text=_mock_model_answer(rig))
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 3)
+    assert "Follow-up" in _texts(rig.standin.channel_messages(thread))[2]
+    assert len(rig.standin.of("POST /channels/{id}/threads")) == 1
+    assert rig.standin.channel_messages(rig.channel) == []
+    assert all(c.body.get("flags", 0) & EPHEMERAL for c in rig.standin.followups_to(answered))
+
+
+async def test_mlquiz_is_offered_in_direct_messages_for_mock_interviews(
+        rig: DiscordRig) -> None:
+    from adapters.discord.run import sync
+    from tests.discord.conftest import settings_for
+
+    await sync(settings_for(rig.standin), None)
+    asked = await rig.standin.interact(rig.standin.dm_command(rig.bob, "mock", stop="stop"))
+    assert "No mock interview is running" in text_of((await rig.replies(asked))[0])
+    started = await rig.standin.interact(rig.standin.dm_command(rig.bob, "mock",
+                                                                questions="1"))
+    dm = rig.standin.dm_channel(rig.bob.user_id)
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(dm)) == 2)
+    assert "Question 1 of 1" in text_of(rig.standin.channel_messages(dm)[1].body)
+    # already private here: no "started privately" note, and the "thinking…" is taken away
+    token = rig.standin.interactions[started]["token"]
+    await rig.standin.wait_for(lambda: any(
+        c.method == "DELETE" and token in c.path for c in rig.standin.calls))
+    assert not [c for c in rig.standin.followups_to(started) if c.method == "POST"]

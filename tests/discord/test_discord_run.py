@@ -42,7 +42,9 @@ async def test_sync_registers_every_subcommand_with_choices_and_autocomplete(
     count = await sync(settings_for(standin), int(guild.guild_id))
     [command] = standin.commands[guild.guild_id]
     assert command["name"] == "mlquiz" and count == len(COMMANDS)
-    assert command["dm_permission"] is False  # questions live in servers' channels
+    # In servers and in the member's DMs with the bot (mock interviews), not group DMs;
+    # installed to servers only.
+    assert command["contexts"] == [0, 1] and command["integration_types"] == [0]
     subcommands = {o["name"]: o for o in command["options"]}
     assert set(subcommands) == set(COMMANDS)
     ask = {o["name"]: o for o in subcommands["ask"]["options"]}
