@@ -122,14 +122,22 @@ def rate(bank: Bank, entries: Sequence[dict[str, Any]]) -> Scorecard:
         step, value = _step(max(0.0, score))
         weakest = min(shown, key=lambda e: float(e["score"]))
         strongest = max(shown, key=lambda e: float(e["score"]))
-        if value <= 2 and (heard or errors):
+        if quality == "Coding":  # the tests speak for code; a quote of it says little
+            passed = sum(len(e.get("covered", [])) for e in shown)
+            run = passed + sum(len(e.get("missed", [])) for e in shown)
+            evidence = f"passed {passed} of {run} hidden tests"
+        elif value <= 2 and (heard or errors):
             evidence = f"“{(heard or errors)[0]}”"
         else:
             about = strongest if value >= 3 else weakest
             evidence = f"“{_quote(about['text'], about.get('covered', []))}”"
         missed = weakest.get("missed", [])
-        practise = (f"cover this point: {missed[0]}" if missed and value <= 3
-                    and quality != "Communication" else PRACTICE[quality])
+        if quality == "Coding" and missed:
+            practise = f"make this case pass: {missed[0][:140]}"
+        elif missed and value <= 3 and quality != "Communication":
+            practise = f"cover this point: {missed[0]}"
+        else:
+            practise = PRACTICE[quality]
         ratings.append(Rating(quality, step, value, evidence, practise))
     return Scorecard(tuple(ratings), *_verdict(ratings, flags), flags)
 

@@ -177,3 +177,19 @@ def test_progress_and_exports_are_written_beside_the_database_with_their_paths(
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 800
     assert '"display_name": "Dee"' in paths[1].read_text()
     assert paths[2].read_text().splitlines()[1].split(",")[2] == "Dee"
+
+
+def test_a_mock_interview_in_the_terminal_survives_a_restart_and_ends_with_a_scorecard(
+        tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    first = console(db, ["/mlquiz mock ml-engineer 2", ANSWER], "--at", "2026-03-06 09:00",
+                    "--user", "Max")
+    assert "Question 1 of 2" in first and "Follow-up (question 1 of 2)" in first
+    assert "Answer recorded:" in first
+    second = console(db, ["/mlquiz mock", ANSWER + " Second.", ANSWER + " Third.",
+                          ANSWER + " Fourth."], "--at", "2026-03-06 09:20",
+                   "--user", "Max")  # a new process, twenty minutes on
+    assert "at the follow-up to question 1 of 2" in second
+    assert "Question 2 of 2" in second and "== Interview scorecard ==" in second
+    assert "Verdict" in second or "No verdict" in second
+    assert "not a hiring decision" in second
