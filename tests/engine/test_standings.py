@@ -267,6 +267,8 @@ def test_forget_me_leaves_no_trace_in_any_table_or_column(engine: QuizEngine) ->
     command(engine, "plan ml-engineer", who)
     command(engine, "review remind on", who)
     command(engine, "optout", who)
+    command(engine, "mock 2", who)
+    answer(engine, "Quokka-marmalade interview answer.", who)
     answer(engine, "Someone else's answer.", member("Gus"))
     with engine.db.transaction() as session:
         user_id = session.scalar(sa.select(User.id).where(User.display_name == who.name))

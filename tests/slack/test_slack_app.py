@@ -455,3 +455,17 @@ async def test_a_whole_mock_interview_in_the_members_direct_messages(rig: SlackR
     await settled()
     assert len(dms()) == 6
     assert all(m["channel"] == "DUANN" for m in rig.standin.of("chat.postMessage"))
+
+
+async def test_a_silent_mock_interview_ends_with_a_partial_scorecard_by_dm(
+        rig: SlackRig) -> None:
+    import datetime as dt
+
+    await rig.form(command_body("mock 2", "UANN", rig.response_url))
+    await rig.standin.wait_for(lambda: len(rig.standin.of("chat.postMessage")) == 2)
+    rig.clock.advance(dt.timedelta(days=1, minutes=5))
+    await rig.sweep()
+    await rig.standin.wait_for(lambda: len(rig.standin.of("chat.postMessage")) == 3)
+    card = rig.standin.of("chat.postMessage")[2]
+    assert card["channel"] == "DUANN" and "Interview scorecard (partial)" in texts(card["blocks"])
+    assert "ended after a day without an answer" in texts(card["blocks"])
