@@ -236,25 +236,36 @@ class QuizEngine:
                 f"That is code, but {about} is not a coding question: “{cards.opening(question)}”. "
                 "Nothing was recorded. Answer it in words, or name the question you meant "
                 "with `/mlquiz answer practice: …`.")]
+        grade = self.grade_answer(event, question, text, notify)
+        if not isinstance(grade, Grade):
+            return grade
+        replies = self._record(event, post_id, question, text, grade, about)
+        if replies:
+            metrics.ANSWERS.labels(event.place.platform, question.category.value).inc()
+        return replies
+
+    def grade_answer(self, event: Answer, question: Question, text: str,
+                     notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:
+        """Grade prose, or run code against the hidden tests; or say why it cannot be.
+
+        Runs outside any transaction: grading is CPU work and code waits for a runner.
+        """
         if question.category is not Category.CODING and other_language(text):
             metrics.REFUSALS.labels("other_language").inc()
             return [cards.info(OTHER_LANGUAGE)]
         began = time.monotonic()
-        if question.category is Category.CODING:  # runs outside the transaction
+        if question.category is Category.CODING:
             outcome = self.run_code(event, question, text, notify)
             if not isinstance(outcome, Grade):
                 return outcome
             grade = outcome
         else:
             try:
-                grade = self.grader.grade(question, text)  # CPU work outside the transaction
+                grade = self.grader.grade(question, text)
             except GradingFailed as failed:
                 return [cards.error(str(failed))]
         metrics.GRADING.labels(question.category.value).observe(time.monotonic() - began)
-        replies = self._record(event, post_id, question, text, grade, about)
-        if replies:
-            metrics.ANSWERS.labels(event.place.platform, question.category.value).inc()
-        return replies
+        return grade
 
     def _post_to_answer(self, session: Session, channel: ChannelRef, user_id: int,
                         event: Answer, now: dt.datetime

@@ -14,7 +14,6 @@ the member's review cards and count in their progress, without points.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,7 +31,6 @@ from bot.engine.events import Answer, Command
 from bot.engine.plan import plan_of
 from bot.engine.scorecard import HIRING_QUALITIES, rate
 from bot.grading import Grade
-from bot.grading.base import GradingFailed
 from bot.render import (
     Block,
     Bullets,
@@ -49,13 +47,13 @@ from bot.render import (
     spans,
     user_text,
 )
+from bot.sandbox.chat import only_code
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import MockInterview, Post, User, Workspace
 
 if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
 
-log = logging.getLogger(__name__)
 SILENCE = dt.timedelta(days=1)  # an interview left this long ends with a partial scorecard
 STRONG = 0.75
 KEPT_CHARS = 4000  # of each answer, for the scorecard's quotes
@@ -290,16 +288,12 @@ def answer(engine: QuizEngine, event: Answer, text: str, mock_id: int,
     if main is None:
         return [cards.error("That question is no longer in the bank.")]
     asked = main if follow_up is None else follow_up_question(main, follow_up)
-    if asked.category is Category.CODING:
-        graded = engine.run_code(event, asked, text, notify)
-        if not isinstance(graded, Grade):
-            return graded
-        grade = graded
-    else:
-        try:
-            grade = engine.grader.grade(asked, text)
-        except GradingFailed as failed:
-            return [cards.error(str(failed))]
+    if asked.category is not Category.CODING and only_code(text):
+        return [cards.error("That is code, but this question asks for an answer in words. "
+                            "Nothing was recorded: answer it as you would out loud.")]
+    grade = engine.grade_answer(event, asked, text, notify)
+    if not isinstance(grade, Grade):
+        return grade
     with engine.db.transaction() as session:
         row = session.get(MockInterview, mock_id)
         if row is None or row.state != "active" or (row.step, row.follow_up) != (step, follow_up):

@@ -181,3 +181,11 @@ def test_malformed_mock_commands_say_what_is_wrong(engine: QuizEngine) -> None:
     assert "1 to 8 questions, not 9" in text_of(command(engine, "mock 9", MAY))
     assert "`mock stop` takes nothing else" in text_of(command(engine, "mock stop now", MAY))
     assert "is not a role, level" in text_of(command(engine, "mock wizard", MAY))
+
+
+def test_code_alone_for_a_question_in_words_is_refused_and_the_interview_waits(
+        engine: QuizEngine) -> None:
+    command(engine, "mock 2", MAY)  # the first question is a concept question
+    refused = text_of(answer(engine, "```\nprint('hello')\n```", MAY))
+    assert "asks for an answer in words" in refused and "Nothing was recorded" in refused
+    assert "at question 1 of 2" in text_of(command(engine, "mock", MAY))
