@@ -418,6 +418,28 @@ def bench_operations(quick: bool) -> list[Result]:
     ]
 
 
+def bench_practice(url: str, store: str, quick: bool) -> list[Result]:
+    """A member's progress chart, data exports and mock interviews, through the engine."""
+    from bench import practice
+
+    data = practice.measure(url, quick)
+    return [
+        Result(store, "progress chart and summary p50", data["progress_p50_ms"], "ms",
+               "< 1000 ms", data["progress_p50_ms"] < 1000,
+               f"max {data['progress_max_ms']:.0f} ms; {data['days']:.0f} days of answers, "
+               "a 1200 × 800 PNG drawn with matplotlib in a worker thread"),
+        Result(store, "export-me / export channel p50", data["export_me_p50_ms"], "ms",
+               "< 200 ms", data["export_me_p50_ms"] < 200,
+               f"export channel p50 {data['export_channel_p50_ms']:.1f} ms"),
+        Result(store, "mock interview answer p95", data["mock_answer_p95_ms"], "ms",
+               "< 500 ms", data["mock_answer_p95_ms"] < 500,
+               f"p50 {data['mock_answer_p50_ms']:.0f} ms over {data['mock_answers']:.0f} "
+               "answers and follow-ups (grading included; a follow-up's first grading fits its "
+               f"own TF-IDF space); the last answer with its scorecard p50 "
+               f"{data['scorecard_p50_ms']:.0f} ms"),
+    ]
+
+
 def bench_scheduling(url: str, store: str, quick: bool) -> list[Result]:
     """Every channel due in the same minute, posted through the Slack adapter under limits."""
     from bench import scheduling
@@ -445,7 +467,7 @@ def bench_scheduling(url: str, store: str, quick: bool) -> list[Result]:
 
 def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool = True,
          sandbox: bool = True, slack: bool = True, discord: bool = True,
-         scheduling: bool = True, operations: bool = True) -> int:
+         scheduling: bool = True, operations: bool = True, practice: bool = True) -> int:
     sizes = QUICK if quick else FULL
     results: list[Result] = []
     for store in [s.strip() for s in stores.split(",") if s.strip() and s.strip() != "none"]:
@@ -460,6 +482,10 @@ def main(output: str, quick: bool, stores: str, live: bool = True, grading: bool
         if scheduling:
             with store_url(store) as fresh:
                 results += bench_scheduling(fresh, store, quick)
+        if practice:
+            with store_url(store) as fresh:
+                upgrade(fresh)
+                results += bench_practice(fresh, store, quick)
     if grading:
         results += bench_grading(quick)
         results += bench_asag(quick)

@@ -476,7 +476,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                              grading=not args.no_grading, sandbox=not args.no_sandbox,
                              slack=not args.no_slack, discord=not args.no_discord,
                              scheduling=not args.no_scheduling,
-                             operations=not args.no_operations)
+                             operations=not args.no_operations,
+                             practice=not args.no_practice)
     return status
 
 
@@ -559,6 +560,8 @@ def parser() -> argparse.ArgumentParser:
                        help="skip the 10,000-channel scheduling benchmark")
     bench.add_argument("--no-operations", action="store_true",
                        help="skip probes, worker recovery and SIGTERM draining")
+    bench.add_argument("--no-practice", action="store_true",
+                       help="skip the progress, export and mock-interview benchmark")
     bench.set_defaults(func=cmd_bench)
     return root
 
