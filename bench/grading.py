@@ -321,6 +321,47 @@ def latency_ms(grader: RubricGrader, items: list[Item]) -> list[float]:
     return timings
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pool_latency(items: list[Item], gradings: int, workers: int = 2) -> dict[str, float]:
+    """Grading as the bot does it: in its worker processes, answers arriving two at a time.
+
+    Latency is per answer, from submission to grade (queueing and the trip to the worker
+    included); worker memory is each worker's resident set after a warm-up and after
+    `gradings` more gradings.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.grading.pool import PooledGrader
+
+    pool = PooledGrader(None, workers)
+    try:
+        pool.warm()
+
+        def timed(item: Item) -> float:
+            started = time.perf_counter()
+            pool.grade(item.question, item.text)
+            return (time.perf_counter() - started) * 1000
+
+        with ThreadPoolExecutor(workers) as senders:
+            list(senders.map(timed, items))  # every question's vectorisers, in each worker
+            timings = list(senders.map(timed, items))
+            pids = list(pool.pool._processes)  # noqa: SLF001 - the workers' pids, to read RSS
+            before = max(_rss_mb(pid) for pid in pids)
+            list(senders.map(timed, itertools.islice(itertools.cycle(items), gradings)))
+            after = max(_rss_mb(pid) for pid in pids)
+    finally:
+        pool.close()
+    return {"p50": statistics.median(timings), "p95": float(np.percentile(timings, 95)),
+            "answers": len(timings), "workers": workers, "rss_before": before,
+            "rss_after": after, "gradings": gradings}
+
+
 def memory_growth_mb(grader: RubricGrader, items: list[Item], gradings: int) -> tuple[float, float]:
     """Peak RSS after a warm-up and after `gradings` more gradings (MiB)."""
     cycle = itertools.cycle(items)
@@ -372,6 +413,7 @@ def report(bank: Bank | None = None, gradings: int = 100_000) -> dict[str, objec
                             "p95": float(np.percentile(timings, 95)), "answers": len(timings)}
     before, after = memory_growth_mb(grader, items, gradings)
     result["memory_mb"] = {"after_warmup": before, f"after_{gradings}": after}
+    result["pool"] = pool_latency(items, gradings)
     return result
 
 

@@ -260,9 +260,9 @@ def bench_grading(quick: bool) -> list[Result]:
     signal = "with" if data["embeddings"] else "without"
     rules, adhoc = data["heldout_rules_only"], data["heldout_reference_only"]
     other = data.get("other_subjects", {})
-    answers = data["test_answers"]
+    answers, pool = data["test_answers"], data["pool"]
     assert isinstance(rules, dict) and isinstance(adhoc, dict) and isinstance(other, dict)
-    assert isinstance(answers, dict)
+    assert isinstance(answers, dict) and isinstance(pool, dict)
     return [
         Result("grader", "held-out Pearson r", held["pearson"], "", ">= 0.85",
                held["pearson"] >= 0.85, f"{held['answers']} answers to {held['questions']} "
@@ -299,6 +299,13 @@ def bench_grading(quick: bool) -> list[Result]:
         Result("grader", "memory growth", after - memory["after_warmup"], "MiB", "flat", None,
                f"peak RSS {memory['after_warmup']:.0f} -> {after:.0f} MiB over "
                f"{'2,000' if quick else '20,000'} gradings"),
+        Result("grader", "latency p95 through the worker pool", pool["p95"], "ms", "< 150 ms",
+               pool["p95"] < 150, f"p50 {pool['p50']:.1f} ms, {pool['answers']:.0f} answers sent "
+               f"two at a time to {pool['workers']:.0f} worker processes"),
+        Result("grader", "grading worker RSS", pool["rss_after"], "MiB", "<= 600 MiB",
+               pool["rss_after"] <= 600, f"largest worker {pool['rss_before']:.0f} MiB after "
+               f"warm-up, {pool['rss_after']:.0f} MiB after {pool['gradings']:,.0f} more "
+               "gradings"),
     ]
 
 
