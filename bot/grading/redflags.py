@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from bot.bank import Category, Question
 from bot.grading.base import Grade
 
-CAP = 0.35  # below "partial": a red flag outweighs a tidy structure
+CAP = 0.25  # well below "partial": a red flag outweighs a tidy structure
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ FLAGS = (
           r"\bwithout (?:telling|informing|notifying) (?:anyone|anybody|the (?:customers?|users?|"
           r"clients?|team)|my (?:manager|lead|boss|team))",
           r"\bI (?:quietly|silently|secretly) (?:fixed|patched|changed|reverted|rolled)",
+          r"\bI (?:didn't|did not|never) (?:raise|report|flag|escalate) (?:it|this|that|the "
+          r"(?:issue|problem|bug|error))\b",
           r"\b(?:covered it up|kept it quiet|hoped (?:no ?one|nobody) would notice)"),
     _flag("nothing you would change",
           "Interviewers want to hear what you learned and would do differently.",
@@ -52,14 +54,37 @@ FLAGS = (
           "Say what you did, and what the others did.",
           r"\bI (?:did|built|delivered) (?:it|everything|the whole thing) "
           r"(?:all )?(?:by )?myself\b",
-          r"\bI took (?:all )?(?:the )?credit\b"),
+          r"\bI took (?:all )?(?:the )?credit\b",
+          r"\bpresented (?:it|them|the \w+(?: \w+)?) as (?:something|work|a thing) I(?:'d| had)? "
+          r"(?:built|done|made|written)\b",
+          r"\b(?:didn't|did not|never) (?:mention|credit|acknowledge) (?:(?-i:[A-Z][a-z]+)|her|"
+          r"him|them|the (?:team|others))\b(?! (?:until|because))"),
     _flag("a shortcut no reviewer accepts",
           "Say how you would do it properly: a clean test set, and no launch past a known "
           "fairness or privacy problem.",
           r"\b(?:peek(?:ed|ing)?|looked) at the test set\b",
+          r"\b(?:scored|performed|did|worked) best on the (?:final |held-out |holdout )?test "
+          r"set\b",
           r"\b(?:tuned|tuning)\b[^.]{0,40}\bon the test set\b",
           r"\bignored the (?:fairness|privacy|bias|legal)\b",
-          r"\b(?:shipped|launched|deployed|released) (?:it )?anyway\b"),
+          r"\b(?:shipped|launched|deployed|released) (?:it )?anyway\b",
+          r"\bwent (?:live|ahead) anyway\b"),
+    _flag("deciding for the stakeholder",
+          "Bring the people who own the outcome the options and their costs, and let them "
+          "choose.",
+          r"\bI decided (?:it )?(?:myself|on my own|alone) (?:to|that)\b",
+          r"\bI decided for (?:her|him|them)\b",
+          r"\brather than (?:bring|giv|offer|present)(?:e|ing)? (?:her|him|them|the \w+) "
+          r"(?:the )?(?:options|a choice|choices)\b"),
+    _flag("not committing once the team decided",
+          "Once the team decides, say how you backed the decision, even if you had argued "
+          "against it.",
+          r"\bI never (?:fully |really |quite )?(?:let (?:it )?go|bought in|committed)\b",
+          r"\bkept (?:questioning|second-guessing|undermining|relitigating|reopening)\b"),
+    _flag("playing down the harm to others",
+          "Say who was affected and what it cost them, then what you did about it.",
+          r"\b(?:didn't|did not) really (?:cost|hurt|harm|affect) (?:anyone|anybody|them|the)\b",
+          r"\bno (?:real )?harm (?:was )?done\b"),
 )
 
 

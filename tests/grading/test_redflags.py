@@ -42,6 +42,24 @@ def test_a_story_that_blames_hides_and_learns_nothing_is_capped_and_told_why(
     ("To hit the deadline I tuned the threshold on the test set.",
      "a shortcut no reviewer accepts"),
     ("Legal had concerns, but we shipped it anyway.", "a shortcut no reviewer accepts"),
+    ("The p95 was over budget at peak, but we went live anyway.",
+     "a shortcut no reviewer accepts"),
+    ("I compared five thresholds and kept the one that scored best on the test set.",
+     "a shortcut no reviewer accepts"),
+    ("At the review I presented the dashboard as something I had built.",
+     "taking the team's credit"),
+    ("The launch went well, though I didn't mention Priya in the write-up.",
+     "taking the team's credit"),
+    ("The vendor's feed was wrong, but I didn't raise it; I patched it on my side.",
+     "hiding a mistake from the people it affected"),
+    ("Rather than give him the options, I picked the smaller scope for him.",
+     "deciding for the stakeholder"),
+    ("I decided myself to drop two of the three markets and told her afterwards.",
+     "deciding for the stakeholder"),
+    ("We went with her design, but I never really bought in and kept second-guessing it.",
+     "not committing once the team decided"),
+    ("The outage didn't really affect anyone important, so we moved on.",
+     "playing down the harm to others"),
 ])
 def test_each_red_flag_is_heard(bank: Bank, sentence: str, flag: str) -> None:
     story = question(bank, "mistake-reached-production-users")
@@ -55,6 +73,10 @@ def test_concept_answers_and_owned_mistakes_raise_no_flag(bank: Bank) -> None:
     assert red_flags(story, owned) == ()
     assert red_flags(story, STORY + " We evaluated the selected model on the test set once, "
                      "after tuning on the validation set.") == ()
+    fair = (STORY + " I didn't mention it in the first update because we had not confirmed it "
+            "yet; I told the affected customers that afternoon. I decided myself only what was "
+            "mine to decide, and brought the product owner two options with their costs.")
+    assert red_flags(story, fair) == ()
     concept = question(bank, "bias-variance-tradeoff")
     assert red_flags(concept, "I would not change anything about the model.") == ()
 
