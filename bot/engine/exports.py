@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so
+# Discord takes attachments up to 10 MiB from a bot; a larger export goes compressed (text
+# compresses about tenfold), so a long-time member still gets their file.
+COMPRESS_ABOVE = 8 * 1024 * 1024
+
+
+def packed(filename: str, data: bytes, mime: str, title: str,
+           limit: int = COMPRESS_ABOVE) -> Attachment:
+    """The file as is, or gzip-compressed (`.gz`) when it is larger than `limit` bytes."""
+    if len(data) <= limit:
+        return Attachment(filename, data, mime, title=title)
+    return Attachment(filename + ".gz", gzip.compress(data, mtime=0), "application/gzip",
+                      title=title + " (compressed)")
 
 
 def _plain(value: object) -> object:
@@ -82,8 +95,8 @@ def export_me(engine: QuizEngine, event: Command, _parsed: commands.Parsed) -> l
     text = (f"Everything stored about you, as JSON ({len(data):,} bytes; rows by table — "
             f"{counts}).")
     name = rows["users"][0]["display_name"] if rows.get("users") else "member"
-    file = Attachment(f"mlquiz-{_slug(name)}-{now:%Y-%m-%d}.json", data, "application/json",
-                      title="Your mlquiz data")
+    file = packed(f"mlquiz-{_slug(name)}-{now:%Y-%m-%d}.json", data, "application/json",
+                  "Your mlquiz data")
     return [Reply(Kind.EXPORT, cards.info(text).blocks, summary=text, files=(file,))]
 
 
@@ -127,6 +140,6 @@ def export_channel(engine: QuizEngine, event: Command, _parsed: commands.Parsed)
             f"over {days} day{'s' if days != 1 else ''}, as CSV."
             + (f" {len(hidden)} member{'s' if len(hidden) != 1 else ''} who opted out "
                "appear as “hidden member N”." if hidden else ""))
-    file = Attachment(f"mlquiz-{_slug(event.place.channel_name or 'channel')}-results-"
-                      f"{now:%Y-%m-%d}.csv", data, "text/csv", title="Channel results")
+    file = packed(f"mlquiz-{_slug(event.place.channel_name or 'channel')}-results-"
+                  f"{now:%Y-%m-%d}.csv", data, "text/csv", "Channel results")
     return [Reply(Kind.EXPORT, cards.info(text).blocks, summary=text, files=(file,))]

@@ -138,3 +138,24 @@ def test_home_tab_of_a_stranger_creates_nothing(engine: QuizEngine) -> None:
     assert "Nothing yet" in shown
     with engine.db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_an_export_too_large_for_discord_goes_compressed_and_reads_back() -> None:
+    import gzip
+
+    from bot.engine.exports import packed
+
+    data = ('{"answers": [' + ",".join(['"a long answer"'] * 5000) + "]}").encode()
+    small = packed("me.json", data, "application/json", "Your data", limit=len(data))
+    assert small.filename == "me.json" and small.data == data
+    big = packed("me.json", data, "application/json", "Your data", limit=len(data) - 1)
+    assert big.filename == "me.json.gz" and big.mime == "application/gzip"
+    assert len(big.data) < len(data) / 10 and gzip.decompress(big.data) == data
+    assert big.title == "Your data (compressed)"
+
+
+def test_progress_of_a_member_with_no_answers_yet_is_a_chart_and_a_way_in(
+        engine: QuizEngine) -> None:
+    reply = only(command(engine, "progress", member("New")), "progress")
+    assert "No graded answers yet" in text_of([reply])
+    assert _png_size(_file(reply)) == (1200, 800)
