@@ -228,12 +228,12 @@ def mock(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Re
                 if question.category is Category.CODING:
                     engine.runner.prepare(question)
         minutes = sum(q.minutes or 5 for q in questions) + 3 * len(questions)
-        who = " ".join(str(p) for p in (level, role) if p) or "general machine-learning"
-        intro = (f"Mock interview: {who}, {len(questions)} question"
-                 f"{'s' if len(questions) != 1 else ''} with a follow-up each, about {minutes} "
-                 "minutes. Answer each here as you would out loud; the clock runs but never "
-                 "cuts you off. `/mlquiz mock stop` ends it early with a partial scorecard. "
-                 + " ".join(notes))
+        who = f"{f'{level} ' if level else ''}{role or 'general machine-learning'}"
+        intro = " ".join((
+            f"Mock interview: {who}, {len(questions)} question"
+            f"{'s' if len(questions) != 1 else ''} with a follow-up each, about {minutes} "
+            "minutes. Answer each here as you would out loud; the clock runs but never cuts "
+            "you off. `/mlquiz mock stop` ends it early with a partial scorecard.", *notes))
         replies = [_private(row, event, Kind.MOCK, (Text(spans(intro)),), intro),
                    _ask(row, engine.bank, event)]
     if not event.place.direct:
