@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -376,6 +377,11 @@ class DiscordStandIn:
         if call.method in ("PUT", "GET") and parts[0] == "applications":
             scope = parts[3] if len(parts) > 4 and parts[2] == "guilds" else "global"
             if call.method == "PUT":
+                invalid = _invalid_commands(call.body)
+                if invalid:  # Discord refuses the whole list, as here
+                    return {"message": "Invalid Form Body", "code": 50035,
+                            "errors": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
+                                                    "message": m} for m in invalid]}}, 400
                 self.commands[scope] = [{**c, "id": self.snowflake(),
                                          "application_id": self.app_id, "version": "1",
                                          **({"guild_id": scope} if scope != "global" else {})}
@@ -750,6 +756,32 @@ class DiscordStandIn:
                      "value": values[c["custom_id"]]} for c in component["components"]]})
         return self._interaction(5, guild, channel_id, member,
                                  {"custom_id": modal["custom_id"], "components": rows})
+
+
+def _invalid_commands(commands: list[Json]) -> list[str]:
+    """What Discord would refuse in a command list: names of 1-32 lowercase characters,
+    descriptions of 1-100, at most 25 options or choices, for every command and option."""
+    found: list[str] = []
+
+    def check(node: Json, path: str) -> None:
+        name, description = str(node.get("name", "")), str(node.get("description", ""))
+        if not re.fullmatch(r"[-_\w]{1,32}", name) or name != name.lower():
+            found.append(f"{path}{name}: name must be 1-32 lowercase characters")
+        if not 1 <= len(description) <= 100:
+            found.append(f"{path}{name}: description must be 1-100 characters, not "
+                         f"{len(description)}")
+        for key in ("options", "choices"):
+            if len(node.get(key) or []) > 25:
+                found.append(f"{path}{name}: at most 25 {key}")
+        for option in node.get("options") or []:
+            check(option, f"{path}{name}.")
+        for choice in node.get("choices") or []:
+            if not 1 <= len(str(choice.get("name", ""))) <= 100:
+                found.append(f"{path}{name}: a choice name must be 1-100 characters")
+
+    for command in commands:
+        check(command, "")
+    return found
 
 
 def text_channel(guild: Guild, channel_id: str) -> Json:

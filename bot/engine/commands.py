@@ -481,8 +481,8 @@ COMMANDS: dict[str, Spec] = {spec.name: spec for spec in (
          options=(Option("text", "your answer; put code between ``` lines", text=True),),
          parse=_parse_answer),
     Spec("hint", "a nudge for the open question"),
-    Spec("review", "your most overdue question to go back to, with what you missed; "
-         "remind on|off for a daily direct message when cards are due", "[remind on|off]",
+    Spec("review", "your most overdue question to go back to; remind on|off: a DM on days cards "
+         "are due", "[remind on|off]",
          options=(Option("remind", "a direct message on days when cards are due: on or off",
                          ("on", "off"), keyed=True),),
          parse=_parse_review),

@@ -99,3 +99,13 @@ def test_the_slack_manifest_hints_every_member_command() -> None:
     manifest = yaml.safe_load((REPO / "deploy" / "slack" / "manifest.yml").read_text())
     [slash] = manifest["features"]["slash_commands"]
     assert slash["usage_hint"] == c.usage_hint()
+
+
+def test_every_summary_and_option_help_fits_discords_100_characters() -> None:
+    from bot.engine.commands import COMMANDS
+
+    too_long = [spec.name for spec in COMMANDS.values()
+                if len(spec.summary + (" (admins)" if spec.admin else "")) > 100]
+    too_long += [f"{spec.name}.{option.name}" for spec in COMMANDS.values()
+                 for option in spec.options if len(option.help) > 100]
+    assert too_long == []
