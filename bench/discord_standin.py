@@ -759,8 +759,11 @@ class DiscordStandIn:
 
 
 def _invalid_commands(commands: list[Json]) -> list[str]:
-    """What Discord would refuse in a command list: names of 1-32 lowercase characters,
-    descriptions of 1-100, at most 25 options or choices, for every command and option."""
+    """What Discord would refuse in a command list.
+
+    Names of 1-32 lowercase characters, descriptions of 1-100, at most 25 options or choices,
+    for every command and option.
+    """
     found: list[str] = []
 
     def check(node: Json, path: str) -> None:
