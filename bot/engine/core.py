@@ -175,9 +175,19 @@ class QuizEngine:
         Catch-up posts, retried claims, reveals, digests and reminders; the scheduler runs it
         at start and every minute, the console on demand.
         """
-        return (self.posting.sweep(platform, replica)
-                + review.nudges(self.db, self.settings, platform, self.clock())
-                + mock.expire(self, platform))
+        replies = self.posting.sweep(platform, replica)
+        # Each member's own sends apart: one failing must not drop the channels' posts.
+        extras: tuple[tuple[str, Callable[[], list[Reply]]], ...] = (
+            ("review reminders",
+             lambda: review.nudges(self.db, self.settings, platform, self.clock())),
+            ("ending silent mock interviews", lambda: mock.expire(self, platform)))
+        for what, extra in extras:
+            try:
+                replies += extra()
+            except Exception as exc:
+                log.error("%s failed: %s: %s", what, type(exc).__name__, str(exc)[:300],
+                          exc_info=True)
+        return replies
 
     # ---- answers -------------------------------------------------------------------------
     def _find_post(self, session: Session, channel: ChannelRef, user_id: int | None,
@@ -224,6 +234,9 @@ class QuizEngine:
                 return []  # a platform retry of an answer already recorded: grade nothing
             channel, user_id = self.member(session, event, now)
             interview = mock.takes(session, event, user_id)
+            if interview is not None and session.get(
+                    Delivery, f"mock:{event.delivery_id}"[:160]) is not None:
+                return []  # a platform retry of a mock answer already recorded
             if interview is None:
                 found = self._post_to_answer(session, channel, user_id, event, now)
                 if isinstance(found, list):

@@ -112,8 +112,7 @@ def export_channel(engine: QuizEngine, event: Command, _parsed: commands.Parsed)
         channel, _user_id = engine.member(session, event, now)
         rows = session.execute(
             sa.select(Post.local_date, Post.question_id, User.id, User.display_name,
-                      User.opted_out, Answer.score, Answer.points, Answer.practice,
-                      Answer.created_at)
+                      User.opted_out, Answer.score, Answer.points, Answer.created_at)
             .join(Answer, Answer.post_id == Post.id).join(User, User.id == Answer.user_id)
             .where(Post.channel_id == channel.id, Post.kind == "daily",
                    Answer.scoring_slot == 1)
@@ -121,8 +120,7 @@ def export_channel(engine: QuizEngine, event: Command, _parsed: commands.Parsed)
     hidden: dict[int, str] = {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "question", "member", "score", "points", "after_reveal",
-                     "answered_at_utc"])
+    writer.writerow(["date", "question", "member", "score", "points", "answered_at_utc"])
     for row in rows:
         if row.opted_out:
             name = hidden.setdefault(row.id, f"hidden member {len(hidden) + 1}")
@@ -130,7 +128,6 @@ def export_channel(engine: QuizEngine, event: Command, _parsed: commands.Parsed)
             name = _cell(row.display_name)
         writer.writerow([_plain(row.local_date), row.question_id, name,
                          "" if row.score is None else f"{row.score:.2f}", row.points,
-                         "yes" if row.practice else "no",
                          row.created_at.astimezone(dt.UTC).isoformat(timespec="seconds")])
     data = out.getvalue().encode()
     days = len({row.local_date for row in rows})

@@ -404,7 +404,8 @@ def scorecard(bank: Bank, row: MockInterview, event: Answer | Command, lead: str
     if timing_lines:
         blocks += [Text(spans(bold("Time and grade per question"))), Bullets(tuple(timing_lines))]
     blocks += [Divider(), Text(spans(bold("Model answers")))]
-    for index, question_id in enumerate(row.question_ids):
+    asked = row.question_ids[:min(len(row.question_ids), len(mains) + 1)]
+    for index, question_id in enumerate(asked):  # not those of questions never asked
         question = bank.get(question_id)
         if question is None:
             continue

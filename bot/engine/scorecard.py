@@ -99,6 +99,10 @@ def rate(bank: Bank, entries: Sequence[dict[str, Any]]) -> Scorecard:
             question = bank.get(entry["q"])
             if question is None or question.category not in categories:
                 continue
+            if entry["kind"] == "follow" and question.category is Category.CODING \
+                    and quality == "Technical depth":
+                shown.append(entry)  # talking about the code is technical depth
+                continue
             if entry["kind"] == "follow" and not follow_ups:
                 continue
             if quality == "Communication" and question.category is Category.CODING:

@@ -57,8 +57,9 @@ def progress_png(data: ProgressData) -> bytes:
 
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
+    # parse_math off: a member's name is text, never TeX (a "$" would break the chart)
     figure.suptitle(f"mlquiz progress — {data.name}, as of {data.today:%d %b %Y}",
-                    fontsize=15, fontweight="bold")
+                    fontsize=15, fontweight="bold", parse_math=False)
     grid = figure.add_gridspec(2, 2, height_ratios=(1, 1.25))
     _calendar(figure.add_subplot(grid[0, 0]), data)
     _trend(figure.add_subplot(grid[0, 1]), data.grades)

@@ -159,3 +159,8 @@ def test_progress_of_a_member_with_no_answers_yet_is_a_chart_and_a_way_in(
     reply = only(command(engine, "progress", member("New")), "progress")
     assert "No graded answers yet" in text_of([reply])
     assert _png_size(_file(reply)) == (1200, 800)
+
+
+def test_a_name_with_dollar_signs_is_drawn_as_text(engine: QuizEngine) -> None:
+    reply = only(command(engine, "progress", member("Bob $5 and $6 a$\\foo{$b")), "progress")
+    assert _png_size(_file(reply)) == (1200, 800)

@@ -189,3 +189,21 @@ def test_code_alone_for_a_question_in_words_is_refused_and_the_interview_waits(
     refused = text_of(answer(engine, "```\nprint('hello')\n```", MAY))
     assert "asks for an answer in words" in refused and "Nothing was recorded" in refused
     assert "at question 1 of 2" in text_of(command(engine, "mock", MAY))
+
+
+def test_a_retried_delivery_of_a_mock_answer_is_graded_once(engine: QuizEngine) -> None:
+    command(engine, "mock 2", MAY)
+    first = answer(engine, _model_answer_of(engine), MAY, delivery_id="ev-1")
+    assert "Follow-up" in _asked(first)
+    assert answer(engine, _model_answer_of(engine), MAY, delivery_id="ev-1") == []
+    assert "the follow-up to question 1 of 2" in text_of(command(engine, "mock", MAY))
+
+
+def test_a_stopped_interview_shows_model_answers_only_of_questions_asked(
+        engine: QuizEngine) -> None:
+    command(engine, "mock 3", MAY)
+    with engine.db.transaction() as session:
+        ids = session.scalars(sa.select(MockInterview)).one().question_ids
+    unasked = [engine.bank.get(i) for i in ids[1:]]
+    card = text_of(_private_to_may(command(engine, "mock stop", MAY)))
+    assert all(q is not None and q.prompt[:60] not in card for q in unasked)
