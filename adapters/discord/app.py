@@ -43,10 +43,21 @@ THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 THREAD_NAME_LIMIT = 100
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day: the reveal comes before it closes
 PRIVATE_THREAD: Literal[12] = 12
+DIRECT_MESSAGES = "dm"  # the workspace of every DM with the bot (a DM belongs to no server)
 MOCK_KINDS = (Kind.MOCK, Kind.SCORECARD)
 DM_CLOSED = ("I could not send you your feedback by direct message. Your answer is recorded ✅; "
              "to see feedback, allow direct messages from this server or use the Answer "
              "button.")
+NO_PRIVATE_WAY = ("I cannot reach you privately for your mock interview: allow direct messages "
+                  "from this server (its Privacy Settings), then `/mlquiz mock` shows where it "
+                  "stands.")
+THREAD_READ = ("Your mock interview goes on here because your direct messages are closed. "
+               "Only you and mlquiz are in this thread (server moderators can see private "
+               "threads). Answer each question here.")
+THREAD_NOT_READ = ("Your mock interview goes on here because your direct messages are closed. "
+                   "Only you and mlquiz are in this thread (server moderators can see private "
+                   "threads). Replies here are not read: answer each question with "
+                   "`/mlquiz answer …` in this thread.")
 DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allow direct "
                    "messages from this server, or use the Answer button.")
 
@@ -142,6 +153,7 @@ class DiscordAdapter:
         self.busy = asyncio.Semaphore(WORK_IN_PROGRESS)
         self.inflight = InFlight()
         self._mock_threads: dict[int, str] = {}  # mock interview → its private thread
+        self._member_threads: dict[int, str] = {}  # member → their interview's thread
 
     # -- who and where --------------------------------------------------------------------------
 
@@ -166,7 +178,7 @@ class DiscordAdapter:
         return Place(PLATFORM, guild_id, str(channel_id), guild.name if guild else "", name)
 
     def where(self, interaction: discord.Interaction[Any]) -> Where:
-        place = self._place(str(interaction.guild_id or f"dm-{interaction.user.id}"),
+        place = self._place(str(interaction.guild_id or DIRECT_MESSAGES),
                             interaction.guild,
                             interaction.channel or discord.Object(interaction.channel_id or 0))
         if interaction.guild_id is None:
@@ -296,7 +308,7 @@ class DiscordAdapter:
             await self.send(replies, where)
 
     async def _direct_answer(self, message: discord.Message) -> None:
-        place = Place(PLATFORM, f"dm-{message.author.id}", str(message.channel.id), direct=True)
+        place = Place(PLATFORM, DIRECT_MESSAGES, str(message.channel.id), direct=True)
         where = Where(place, message.author.id)
         answer = Answer(f"msg:{message.id}", self.actor(message.author), place,
                         message.content)
@@ -376,7 +388,11 @@ class DiscordAdapter:
             await self._send_all(dm, messages, reply)
         except discord.Forbidden:
             if reply.kind in MOCK_KINDS and reply.channel and reply.meta.mock_id is not None:
-                await self._private_thread(user_id, messages, reply)
+                await self._private_thread(user_id, messages, reply, where)
+                return
+            if user_id in self._member_threads:  # anything else for a member in a mock
+                await self._send_all(self.client.get_partial_messageable(
+                    int(self._member_threads[user_id])), messages, reply)
                 return
             if where.thread_id is None:
                 raise
@@ -393,7 +409,7 @@ class DiscordAdapter:
             await target.send(**_parts(message, files))
 
     async def _private_thread(self, user_id: int, messages: list[render.Message],
-                              reply: Reply) -> None:
+                              reply: Reply, where: Where) -> None:
         """Where DMs are closed, a mock interview goes on in a private thread.
 
         The thread is made in the channel the interview was started in, with only the member
@@ -402,14 +418,25 @@ class DiscordAdapter:
         assert reply.channel is not None and reply.meta.mock_id is not None
         log.info("member %s does not accept direct messages: mock interview %s goes on in a "
                  "private thread", user_id, reply.meta.mock_id)
-        thread = await self.client.http.start_thread_without_message(
-            int(reply.channel), name="Mock interview", auto_archive_duration=ARCHIVE_AFTER_MINUTES,
-            type=PRIVATE_THREAD, invitable=False)
-        thread_id = int(thread["id"])
-        await self.client.http.add_user_to_thread(thread_id, user_id)
-        self._mock_threads[reply.meta.mock_id] = str(thread_id)
+        try:
+            thread = await self.client.http.start_thread_without_message(
+                int(reply.channel), name="Mock interview",
+                auto_archive_duration=ARCHIVE_AFTER_MINUTES, type=PRIVATE_THREAD,
+                invitable=False)
+            thread_id = int(thread["id"])
+            await self.client.http.add_user_to_thread(thread_id, user_id)
+        except discord.HTTPException as error:
+            log.warning("could not open a private thread for mock interview %s: %s %s",
+                        reply.meta.mock_id, error.status, error.text[:200])
+            if where.interaction is not None:
+                await where.interaction.followup.send(NO_PRIVATE_WAY, ephemeral=True)
+            return
+        self._mock_threads[reply.meta.mock_id] = self._member_threads[user_id] = str(thread_id)
         await self.quiz.mock_conversation(reply.meta.mock_id, str(thread_id))
-        await self._send_all(self.client.get_partial_messageable(thread_id), messages, reply)
+        target = self.client.get_partial_messageable(thread_id)
+        await target.send(content=THREAD_READ if self.settings.message_content
+                          else THREAD_NOT_READ)
+        await self._send_all(target, messages, reply)
 
     async def not_ready(self) -> str | None:
         """Why the gateway cannot bring us work now, or None when every shard is connected."""

@@ -33,7 +33,7 @@ from bot.sandbox.service import CodeRuns
 from bot.sandbox.view import Unavailable
 from bot.store.db import Database
 from bot.store.models import Answer as AnswerRow
-from bot.store.models import Channel, Delivery, MockInterview, Post, Schedule, User
+from bot.store.models import Channel, Delivery, MockInterview, Post, Schedule, User, Workspace
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -67,8 +67,23 @@ class QuizEngine:
     # ---- helpers -------------------------------------------------------------------------
     def member(self, session: Session, event: Command | Answer | Action, now: dt.datetime
                 ) -> tuple[ChannelRef, int]:
-        """The channel of an event and the id of the member who acted."""
+        """The channel of an event and the id of the member who acted.
+
+        In a direct message with the bot (a Discord DM belongs to no server) the member is the
+        one they already are on the platform, in their own workspace first, so their plan,
+        cards and interview follow them there.
+        """
         channel = self.directory.channel(session, event.place, now)
+        if event.place.direct:
+            known = session.execute(
+                sa.select(User.id, User.workspace_id)
+                .join(Workspace, Workspace.id == User.workspace_id)
+                .where(Workspace.platform == event.place.platform,
+                       User.external_id == event.actor.user_id)
+                .order_by(User.id.desc())).all()
+            if known:
+                same = [user for user, workspace in known if workspace == channel.workspace_id]
+                return channel, (same or [known[0][0]])[0]
         return channel, self.directory.user_id(session, channel.workspace_id, event.actor, now)
 
     def excluded(self) -> tuple[Category, ...]:
@@ -404,7 +419,7 @@ class QuizEngine:
     def _cmd_answer(self, event: Command, parsed: commands.Parsed) -> list[Reply]:
         assert isinstance(parsed, commands.AnswerText)
         return self.answer(Answer(event.delivery_id, event.actor, event.place, parsed.text,
-                                  target=parsed.target))
+                                  target=parsed.target, via_command=True))
 
     def open_question(self, session: Session, event: Command | Action,
                        post_id: int | None) -> Question | None:

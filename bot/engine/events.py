@@ -59,6 +59,7 @@ class Answer:
     post_id: int | None = None
     thread_ref: str | None = None
     target: Target | None = None  # named by the member: `/mlquiz answer today: …`
+    via_command: bool = False  # sent with `/mlquiz answer`, not as a message
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,9 @@ def mock(engine: QuizEngine, event: Command, parsed: commands.Parsed) -> list[Re
                 return [cards.info("No mock interview is running. `/mlquiz mock` starts one.")]
             return _finish(engine, session, row, event, now, "stopped")
         if row is not None:
+            skip_removed(engine.bank, row)
+            if row.step >= len(row.question_ids):
+                return _finish(engine, session, row, event, now, "done")
             return [_where_it_stands(engine.bank, row, now)]
         current = plan_of(session, user_id)
         role = parsed.role or (Role(current.role) if current else None)
@@ -276,6 +279,16 @@ def takes(session: Session, event: Answer, user_id: int) -> MockInterview | None
     return row
 
 
+def skip_removed(bank: Bank, row: MockInterview) -> None:
+    """Move past questions (or follow-ups) taken out of the bank since the interview began."""
+    while row.step < len(row.question_ids):
+        question = bank.get(row.question_ids[row.step])
+        if question is not None and (row.follow_up is None
+                                     or row.follow_up < len(question.follow_ups)):
+            return
+        row.step, row.follow_up = row.step + 1, None
+
+
 def answer(engine: QuizEngine, event: Answer, text: str, mock_id: int,
            notify: Callable[[Reply], None] | None) -> list[Reply]:
     now = engine.clock()
@@ -283,6 +296,9 @@ def answer(engine: QuizEngine, event: Answer, text: str, mock_id: int,
         row = session.get(MockInterview, mock_id)
         if row is None or row.state != "active":
             return [cards.info("That mock interview has ended.")]
+        skip_removed(engine.bank, row)
+        if row.step >= len(row.question_ids):
+            return _finish(engine, session, row, event, now, "done")
         step, follow_up = row.step, row.follow_up
     main = engine.bank.get(row.question_ids[step])
     if main is None:
@@ -313,9 +329,16 @@ def answer(engine: QuizEngine, event: Answer, text: str, mock_id: int,
             row.follow_up = None
             row.step += 1
         row.asked_at = now
+        skip_removed(engine.bank, row)
         if row.step >= len(row.question_ids):
-            return _finish(engine, session, row, event, now, "done", lead)
-        return [_ask(row, engine.bank, event, lead)]
+            replies = _finish(engine, session, row, event, now, "done", lead)
+        else:
+            replies = [_ask(row, engine.bank, event, lead)]
+    if event.via_command and not event.place.direct and event.thread_ref is None:
+        replies.insert(0, cards.info(
+            "Taken as your mock interview's answer; what comes next comes to you privately. "
+            "For the daily question: `/mlquiz answer today: …`."))
+    return replies
 
 
 def _entry(asked: Question, main: Question, follow_up: int | None, text: str, grade: Grade,

@@ -108,7 +108,8 @@ class Quiz:
                                 parsed.name if parsed is not None else "invalid").inc()
         if isinstance(parsed, commands.AnswerText):
             return await self.answer(Answer(event.delivery_id, event.actor, event.place,
-                                            parsed.text, target=parsed.target), notify)
+                                            parsed.text, target=parsed.target,
+                                            via_command=True), notify)
         replies = await self._run("command", self.engine.command, event)
         if parsed is not None and commands.COMMANDS[parsed.name].reschedules \
                 and event.actor.is_admin and self.on_schedule_change is not None:

@@ -437,14 +437,18 @@ async def test_where_dms_are_closed_the_interview_goes_on_in_a_private_thread(
     assert created[0].body["invitable"] is False
     thread = next(iter(rig.standin.thread_members))
     assert rig.standin.thread_members[thread] == {rig.ann.user_id}
-    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 2)
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 3)
+    said = _texts(rig.standin.channel_messages(thread))
+    assert "Replies here are not read" in said[0] and "Question 1 of 2" in said[2]
     await rig.restart()  # the thread is kept with the interview, not only in memory
     answered = await rig.command(rig.ann, "answer", text=_mock_model_answer(rig))
-    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 3)
-    assert "Follow-up" in _texts(rig.standin.channel_messages(thread))[2]
+    await rig.standin.wait_for(lambda: len(rig.standin.channel_messages(thread)) == 4)
+    assert "Follow-up" in _texts(rig.standin.channel_messages(thread))[3]
     assert len(rig.standin.of("POST /channels/{id}/threads")) == 1
     assert rig.standin.channel_messages(rig.channel) == []
     assert all(c.body.get("flags", 0) & EPHEMERAL for c in rig.standin.followups_to(answered))
+    noted = await rig.replies(answered)  # answered by command: it says where it went
+    assert "Taken as your mock interview's answer" in text_of(noted[0])
 
 
 async def test_mlquiz_is_offered_in_direct_messages_for_mock_interviews(

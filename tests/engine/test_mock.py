@@ -207,3 +207,33 @@ def test_a_stopped_interview_shows_model_answers_only_of_questions_asked(
     unasked = [engine.bank.get(i) for i in ids[1:]]
     card = text_of(_private_to_may(command(engine, "mock stop", MAY)))
     assert all(q is not None and q.prompt[:60] not in card for q in unasked)
+
+
+def test_in_a_direct_message_the_member_is_the_one_they_are_in_the_server(
+        engine: QuizEngine) -> None:
+    command(engine, "plan ml-engineer senior", MAY)
+    command(engine, "mock 2", MAY)
+    dm = Place("test", "dm", "dm-may", direct=True)
+    assert "at question 1 of 2" in text_of(command(engine, "mock", MAY, place=dm))
+    assert "ml-engineer" in text_of(command(engine, "plan", MAY, place=dm))
+    with engine.db.transaction() as session:
+        from bot.store.models import User
+        assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_an_answer_by_command_in_a_channel_says_it_went_to_the_interview(
+        engine: QuizEngine) -> None:
+    command(engine, "mock 2", MAY)
+    replies = command(engine, f"answer {VAGUE}", MAY)
+    assert "Taken as your mock interview's answer" in text_of(replies)
+    assert "Follow-up" in _asked(replies)
+
+
+def test_a_question_taken_out_of_the_bank_mid_interview_is_skipped(engine: QuizEngine) -> None:
+    command(engine, "mock 2", MAY)
+    with engine.db.transaction() as session:
+        row = session.scalars(sa.select(MockInterview)).one()
+        row.question_ids = [row.question_ids[0], "a-question-since-retired"]
+    answer(engine, _model_answer_of(engine), MAY)
+    end = answer(engine, "My follow-up answer.", MAY)  # question 2 is gone: the end
+    assert "Interview scorecard" in _asked(end)
