@@ -283,7 +283,9 @@ class DiscordAdapter:
         """
         if message.guild is None and isinstance(message.channel, discord.DMChannel):
             if not message.author.bot and message.content.strip():
-                await self._direct_answer(message)
+                await self._message_answer(message, Where(Place(
+                    PLATFORM, DIRECT_MESSAGES, str(message.channel.id), direct=True),
+                    message.author.id))
             return
         if (not self.settings.message_content or message.author.bot or message.webhook_id
                 or message.guild is None or not message.content.strip()):
@@ -294,26 +296,23 @@ class DiscordAdapter:
         me = self.client.user
         if me is None or thread.owner_id != me.id:
             return
-        where = Where(self._place(str(message.guild.id), message.guild, thread),
-                      message.author.id, thread_id=thread.id)
+        await self._message_answer(message, Where(
+            self._place(str(message.guild.id), message.guild, thread), message.author.id,
+            thread_id=thread.id))
+
+    async def _message_answer(self, message: discord.Message, where: Where) -> None:
+        """A member's message as an answer: in a thread the bot opened, or a DM to the bot."""
+        thread = str(where.thread_id) if where.thread_id is not None else None
         answer = Answer(f"msg:{message.id}", self.actor(message.author), where.place,
-                        message.content, thread_ref=str(thread.id))
+                        message.content, thread_ref=thread)
         async with self.inflight.track(), self.busy:
             replies = await self.quiz.answer(answer, notify=self._notifier(where))
-            if any(r.kind == "feedback" for r in replies):
+            if thread and any(r.kind == "feedback" for r in replies):
                 try:
                     await message.add_reaction("✅")
                 except discord.HTTPException as error:
                     log.warning("could not add the ✅ reaction: %s", error.text[:200])
             await self.send(replies, where)
-
-    async def _direct_answer(self, message: discord.Message) -> None:
-        place = Place(PLATFORM, DIRECT_MESSAGES, str(message.channel.id), direct=True)
-        where = Where(place, message.author.id)
-        answer = Answer(f"msg:{message.id}", self.actor(message.author), place,
-                        message.content)
-        async with self.inflight.track(), self.busy:
-            await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
     # -- sending --------------------------------------------------------------------------------
 

@@ -297,40 +297,32 @@ class SlackAdapter:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any],
                          client: AsyncWebClient) -> None:
-        if event.get("channel_type") == "im":
-            if event.get("user") and not event.get("subtype") and not event.get("bot_id"):
-                async with self.busy:  # a direct message: the answer of a mock interview
-                    await self._direct_answer(body, event, client)
-            return
-        thread = event.get("thread_ts")
-        if (event.get("subtype") or event.get("bot_id") or not thread
-                or thread == event.get("ts") or not event.get("user")):
-            return  # only members' replies in a thread count as answers
-        async with self.busy:
-            await self._thread_answer(body, event, str(thread), client)
+        """Members' replies in a thread are answers, and so are their direct messages.
 
-    async def _thread_answer(self, body: dict[str, Any], event: dict[str, Any], thread: str,
-                             client: AsyncWebClient) -> None:
+        A direct message to the app answers the member's mock interview.
+        """
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        direct = event.get("channel_type") == "im"
+        thread = None if direct else event.get("thread_ts")
+        if not direct and (not thread or thread == event.get("ts")):
+            return  # a message in a channel, not a reply in a thread
+        async with self.busy:
+            await self._message_answer(body, event, client, direct,
+                                       str(thread) if thread else None)
+
+    async def _message_answer(self, body: dict[str, Any], event: dict[str, Any],
+                              client: AsyncWebClient, direct: bool, thread: str | None) -> None:
         team = body.get("team_id") or event.get("team", "")
-        place = Place(PLATFORM, team, event["channel"])
+        place = Place(PLATFORM, team, event["channel"], direct=direct)
         actor = await self.member(client, team, event["user"])
         where = Where(place, event["user"], client, thread_ts=thread)
         answer = Answer(str(body.get("event_id") or event["ts"]), actor, place,
                         render.unescape(str(event.get("text", ""))), thread_ref=thread)
         replies = await self.quiz.answer(answer, notify=self._notifier(where))
-        if any(r.kind == "feedback" for r in replies):
+        if thread and any(r.kind == "feedback" for r in replies):
             await self._react(client, event["channel"], event["ts"])
         await self.send(replies, where)
-
-    async def _direct_answer(self, body: dict[str, Any], event: dict[str, Any],
-                             client: AsyncWebClient) -> None:
-        team = body.get("team_id") or event.get("team", "")
-        place = Place(PLATFORM, team, event["channel"], direct=True)
-        actor = await self.member(client, team, event["user"])
-        where = Where(place, event["user"], client)
-        answer = Answer(str(body.get("event_id") or event["ts"]), actor, place,
-                        render.unescape(str(event.get("text", ""))))
-        await self.send(await self.quiz.answer(answer, notify=self._notifier(where)), where)
 
     async def on_answer_button(self, ack: AsyncAck, body: dict[str, Any],
                                client: AsyncWebClient) -> None:

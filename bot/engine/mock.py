@@ -27,7 +27,7 @@ from bot.bank.interviews import DEFAULT_QUESTIONS, INTERVIEW_LOOPS, interview_or
 from bot.bank.taxonomy import Difficulty, Level, Role
 from bot.engine import cards, commands, review, timing
 from bot.engine.commands import handles
-from bot.engine.events import Answer, Command
+from bot.engine.events import Actor, Answer, Command, Place
 from bot.engine.plan import plan_of
 from bot.engine.scorecard import HIRING_QUALITIES, rate
 from bot.grading import Grade
@@ -49,7 +49,7 @@ from bot.render import (
 )
 from bot.sandbox.chat import only_code
 from bot.store.models import Answer as AnswerRow
-from bot.store.models import MockInterview, Post, User, Workspace
+from bot.store.models import Channel, MockInterview, Post, User, Workspace
 
 if TYPE_CHECKING:
     from bot.engine.core import QuizEngine
@@ -444,9 +444,6 @@ def scorecard(bank: Bank, row: MockInterview, event: Answer | Command, lead: str
 
 def expire(engine: QuizEngine, platform: str) -> list[Reply]:
     """Interviews silent for a day end with a partial scorecard, sent privately."""
-    from bot.engine.events import Actor, Place
-    from bot.store.models import Channel
-
     now = engine.clock()
     replies: list[Reply] = []
     with engine.db.transaction() as session:

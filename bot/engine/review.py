@@ -129,25 +129,25 @@ def nudges(db: Database, settings: Settings, platform: str, now: dt.datetime) ->
     better than a member getting two.
     """
     replies: list[Reply] = []
+    due_cards = (sa.select(sa.func.count()).where(ReviewCard.user_id == ReviewReminder.user_id,
+                                                  ReviewCard.due <= now)
+                 .correlate(ReviewReminder).scalar_subquery())
     with db.transaction() as session:
+        # Only members with cards due now: the sweep asks every minute.
         rows = session.execute(
             sa.select(ReviewReminder, Schedule, User.external_id, Channel.external_id,
-                      Workspace.external_id)
+                      Workspace.external_id, due_cards)
             .join(User, User.id == ReviewReminder.user_id)
             .join(Channel, Channel.id == ReviewReminder.channel_id)
             .join(Workspace, Workspace.id == Channel.workspace_id)
             .outerjoin(Schedule, Schedule.channel_id == ReviewReminder.channel_id)
-            .where(Workspace.platform == platform)).all()
-        for reminder, schedule, user_ext, channel_ext, workspace_ext in rows:
+            .where(Workspace.platform == platform, due_cards > 0)).all()
+        for reminder, schedule, user_ext, channel_ext, workspace_ext, due in rows:
             schedule = schedule or default_schedule(reminder.channel_id, settings, now)
             tz = timing.zone_or_utc(schedule.timezone)
             day = timing.local_date(now, tz)
             at = timing.parse_time(schedule.post_time) or dt.time(9, 0)
             if reminder.last_sent == day or now < timing.post_datetime(day, at, tz):
-                continue
-            due = session.scalar(sa.select(sa.func.count()).select_from(ReviewCard).where(
-                ReviewCard.user_id == reminder.user_id, ReviewCard.due <= now)) or 0
-            if not due:
                 continue
             claimed = session.execute(
                 sa.update(ReviewReminder)
