@@ -37,7 +37,9 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-## test: set up and run lint, types and the whole suite (SQLite and PostgreSQL)
+## test: set up and run lint, types and the whole suite (SQLite and PostgreSQL), on two
+## workers (pytest-xdist; each has its own PostgreSQL server). PYTEST_ARGS=-n0 runs it serially.
+PYTEST_ARGS ?= -n 2
 test: system-deps $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,10 @@ from bot.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
+# `make test` runs the suite on two pytest-xdist workers; with MLQUIZ_TEST_POSTGRES_URL they
+# share one server, so every database a worker makes carries the worker's name.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEMPLATE = f"mlquiz_template_{WORKER}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -66,10 +71,10 @@ def pg_server() -> Iterator[postgres.Server]:
         pytest.fail(str(exc), pytrace=False)
     engine = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS mlquiz_template"))
-        connection.execute(sa.text("CREATE DATABASE mlquiz_template"))
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {TEMPLATE}"))
+        connection.execute(sa.text(f"CREATE DATABASE {TEMPLATE}"))
     engine.dispose()
-    upgrade(f"{server.url}/mlquiz_template")
+    upgrade(f"{server.url}/{TEMPLATE}")
     yield server
     server.stop()
 
@@ -83,10 +88,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     server: postgres.Server = request.getfixturevalue("pg_server")
-    name = f"test_{next(_counter)}"
+    name = f"test_{WORKER}_{next(_counter)}"
     admin = sa.create_engine(f"{server.url}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE mlquiz_template"))
+        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
     yield f"{server.url}/{name}"
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

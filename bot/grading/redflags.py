@@ -2,9 +2,10 @@
 
 A well-told story can still sink a candidate: blaming others, hiding a mistake from the people
 it hurt, nothing they would do differently, taking the team's credit, a shortcut no reviewer
-accepts. Key-point coverage cannot hear these, so each is a phrase pattern that caps the grade
-and is named in the feedback. The patterns stay narrow (first person, the usual wordings): a
-test keeps every answer that people scored 3 of 5 or more free of them.
+accepts, skipping the checks a launch needs. Key-point coverage cannot hear these, so each is
+a phrase pattern that caps the grade and is named in the feedback. The patterns stay narrow
+(first person, the usual wordings): a test keeps every answer that people scored 3 of 5 or
+more free of them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class RedFlag:
 def _flag(name: str, advice: str, *patterns: str) -> RedFlag:
     return RedFlag(name, re.compile("|".join(patterns), re.IGNORECASE), advice)
 
+
+# What a project is checked with before and after launch (word stems).
+_CHECKS = (r"check|test|validat|verif|monitor|load[- ]?test|shadow|canary|rollback|roll(?:ing)? "
+           r"?back")
 
 FLAGS = (
     _flag("blaming others",
@@ -81,6 +86,15 @@ FLAGS = (
           "against it.",
           r"\bI never (?:fully |really |quite )?(?:let (?:it )?go|bought in|committed)\b",
           r"\bkept (?:questioning|second-guessing|undermining|relitigating|reopening)\b"),
+    _flag("skipping the checks",
+          "Say how you checked it before and after launch: tests, a load test, a shadow or "
+          "canary run, monitoring and a way to roll back.",
+          r"\bno need (?:to|for) (?:any |a )?(?:" + _CHECKS + ")",
+          r"\b(?:didn't|did not|don't|do not|never) need(?:ed)? (?:to |a |any )?(?:"
+          + _CHECKS + ")",
+          r"\b(?:monitoring|testing|tests|a rollback(?: plan)?|load[- ]testing|shadow(?: mode)?|"
+          r"a canary|validation)\b[^.]{0,30}\b(?:was|is|felt|seemed) (?:like )?(?:overkill|"
+          r"unnecessary|not needed|a waste of time|pointless)\b"),
     _flag("playing down the harm to others",
           "Say who was affected and what it cost them, then what you did about it.",
           r"\b(?:didn't|did not) really (?:cost|hurt|harm|affect) (?:anyone|anybody|them|the)\b",

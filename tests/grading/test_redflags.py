@@ -60,6 +60,12 @@ def test_a_story_that_blames_hides_and_learns_nothing_is_capped_and_told_why(
      "not committing once the team decided"),
     ("The outage didn't really affect anyone important, so we moved on.",
      "playing down the harm to others"),
+    ("Production predictions match the notebook, so there was no need to check them.",
+     "skipping the checks"),
+    ("Offline AUC was great, so we didn't need to load test it or run a canary.",
+     "skipping the checks"),
+    ("Monitoring felt like overkill for a model that good, so we never set any up.",
+     "skipping the checks"),
 ])
 def test_each_red_flag_is_heard(bank: Bank, sentence: str, flag: str) -> None:
     story = question(bank, "mistake-reached-production-users")
@@ -73,6 +79,10 @@ def test_concept_answers_and_owned_mistakes_raise_no_flag(bank: Bank) -> None:
     assert red_flags(story, owned) == ()
     assert red_flags(story, STORY + " We evaluated the selected model on the test set once, "
                      "after tuning on the validation set.") == ()
+    # Owning a skipped check is what a mistake story is for; defending one is the flag.
+    assert red_flags(story, STORY + " We didn't load test it before launch, and that was the "
+                     "mistake: now I load test at twice peak first.") == ()
+    assert red_flags(story, STORY + " We needed to check the join, so I added a test.") == ()
     fair = (STORY + " I didn't mention it in the first update because we had not confirmed it "
             "yet; I told the affected customers that afternoon. I decided myself only what was "
             "mine to decide, and brought the product owner two options with their costs.")

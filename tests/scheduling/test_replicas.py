@@ -13,7 +13,7 @@ from bot.engine import Place, QuizEngine
 from bot.grading.rubric import RubricGrader
 from bot.store import throwaway as postgres
 from bot.store.models import Channel, Post
-from tests.conftest import FakeClock, open_engine
+from tests.conftest import TEMPLATE, WORKER, FakeClock, open_engine
 from tests.engine.helpers import ADMIN, command
 from tests.scheduling.replica import run_replica
 
@@ -22,11 +22,11 @@ CHANNELS = 40
 
 def test_three_replicas_post_each_channel_exactly_once(
         pg_server: postgres.Server, bank: Bank, grader: RubricGrader, clock: FakeClock) -> None:
-    name = "replicas_test"
+    name = f"replicas_test_{WORKER}"
     admin = sa.create_engine(f"{pg_server.url}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE mlquiz_template"))
+        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
     url = f"{pg_server.url}/{name}"
     try:
         with open_engine(url, bank, grader, clock) as engine:
