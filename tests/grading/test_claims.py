@@ -67,6 +67,20 @@ def test_a_listed_mistake_is_heard_across_a_so_i(bank: Bank, grader: RubricGrade
     assert grade.errors, grade.notes
 
 
+def test_just_dropping_the_rows_is_named_as_the_mistake(bank: Bank, grader: RubricGrader
+                                                        ) -> None:
+    """The plain version of a listed mistake, as a candidate says it, without its reason."""
+    missing_income = question(bank, "credit-data-missing-income")
+    grade = grader.grade(missing_income, "Just drop the rows with missing income and train on "
+                         "the rest. It's the simplest approach and the model will be fine.")
+    assert grade.errors and "drop the rows" in grade.errors[0], grade.notes
+    assert grade.band is Band.MISSING
+    kept = grader.grade(missing_income, "I would not drop the rows with missing income: keep "
+                        "them, add a missing-income flag and impute the median from the "
+                        "training split.")
+    assert not kept.errors, kept.errors
+
+
 def test_a_correct_contrast_is_not_an_error(bank: Bank, grader: RubricGrader) -> None:
     grade = grader.grade(question(bank, "l1-vs-l2-regularization"),
                          "L1 (lasso) pushes many weights to exactly zero, while L2 (ridge) "
