@@ -318,8 +318,8 @@ class ClaimChecker:
         if best >= len(listed.statements) - listed.flags:
             return Error(quoted(clause), "an interviewer hears this as a warning sign.",
                          red_flag=statement)
-        return Error(quoted(clause), "that is a common mistake; the model answer at the "
-                                     "reveal shows why.")
+        # Practice shows the model answer at once, the daily question at its reveal.
+        return Error(quoted(clause), "that is a common mistake; the model answer shows why.")
 
     def _clause_error(self, question: Question, prepared: _Prepared, clause: str,
                       vector: np.ndarray) -> Error | None:

@@ -74,6 +74,8 @@ def test_just_dropping_the_rows_is_named_as_the_mistake(bank: Bank, grader: Rubr
     grade = grader.grade(missing_income, "Just drop the rows with missing income and train on "
                          "the rest. It's the simplest approach and the model will be fine.")
     assert grade.errors and "drop the rows" in grade.errors[0], grade.notes
+    # Practice shows the model answer at once: no "at the reveal" for a mistake.
+    assert grade.errors[0].endswith("the model answer shows why.")
     assert grade.band is Band.MISSING
     kept = grader.grade(missing_income, "I would not drop the rows with missing income: keep "
                         "them, add a missing-income flag and impute the median from the "
