@@ -162,6 +162,12 @@ def completeness_problems(question: Question) -> list[tuple[str, str]]:
     if question.category in (Category.CONCEPT, Category.SCENARIO) \
             and len(question.misconceptions) < 2:
         problems.append(("misconceptions", "concept and scenario questions list at least two"))
+    unexplained = [str(i) for i, why in enumerate(question.corrections
+                                                  or (None,) * len(question.misconceptions))
+                   if why is None]
+    if unexplained:
+        problems.append(("misconceptions", f"entries {', '.join(unexplained)} have no `why`: "
+                                           "say what is true instead"))
     if question.category in (Category.BEHAVIORAL, Category.PROJECT) and not question.red_flags:
         problems.append(("red_flags", "behavioral and project questions list at least one"))
     if not question.hints:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import sqlite3
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -173,7 +173,10 @@ class Question(Strict):
     tags: tuple[Tag, ...] = ()
     choice: Choice | None = None
     # Wrong statements candidates commonly make in the right words; stating one caps the grade.
+    # In a file each is a sentence, or `{says: …, why: …}` with what is true instead, which the
+    # member is told at once; the `why`s are kept in `corrections`, one per misconception.
     misconceptions: tuple[ShortText, ...] = Field(default=(), max_length=8)
+    corrections: tuple[ShortText | None, ...] = ()
     # The things a comparison question sets against each other, each with the names people
     # use for it (the first is shown): a key point given to the wrong side is an error.
     sides: tuple[tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -202,6 +205,34 @@ class Question(Strict):
     # relative and absolute tolerance for comparing floating-point results
     tolerance: float = Field(default=1e-6, ge=0, le=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _misconceptions_with_why(cls, data: Any) -> Any:  # noqa: ANN401
+        """`{says, why}` entries become a misconception and its correction."""
+        entries = data.get("misconceptions") if isinstance(data, dict) else None
+        if not isinstance(entries, list | tuple) or not any(isinstance(e, dict) for e in entries):
+            return data
+        if "corrections" in data:
+            raise ValueError("corrections: give each misconception's why beside it, not both")
+        says, whys = [], []
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict):
+                unknown = set(entry) - {"says", "why"}
+                if "says" not in entry or unknown:
+                    raise ValueError(f"misconceptions: entry {index} takes `says` and an "
+                                     f"optional `why`" + (f", not {sorted(unknown)}"
+                                                          if unknown else ""))
+                why = entry.get("why")
+                if why is not None and not (isinstance(why, str) and 3 <= len(why.strip()) <= 400):
+                    raise ValueError(f"misconceptions: entry {index}'s why must be a sentence "
+                                     "of 3 to 400 characters")
+                says.append(entry["says"])
+                whys.append(why)
+            else:
+                says.append(entry)
+                whys.append(None)
+        return {**data, "misconceptions": says, "corrections": whys}
+
     @field_validator("topic")
     @classmethod
     def _known_topic(cls, topic: str) -> str:
@@ -222,6 +253,8 @@ class Question(Strict):
             if follow_up.probes is not None and follow_up.probes >= len(self.key_points):
                 raise ValueError(f"follow_ups: follow-up {index} probes key point "
                                  f"{follow_up.probes}, but there are {len(self.key_points)}")
+        if self.corrections and len(self.corrections) != len(self.misconceptions):
+            raise ValueError("corrections: one per misconception (None where there is none)")
         if self.red_flags and self.category not in (Category.BEHAVIORAL, Category.PROJECT):
             raise ValueError("red_flags: only behavioral and project questions take red flags")
         if self.id in self.related:

@@ -180,6 +180,7 @@ class _Listed:
     statements: tuple[str, ...]
     flags: int  # the last `flags` statements are red flags
     negated: list[bool]
+    corrections: tuple[str | None, ...]  # what is true instead, per misconception
 
     def vectors(self, texts: list[str]) -> sparse.csr_matrix:
         return ngram_vectors(self.vectorizers, texts)
@@ -195,7 +196,8 @@ class _Listed:
                                          question.prompt])
         return cls(vectorizers, ngram_vectors(vectorizers, points),
                    ngram_vectors(vectorizers, list(statements)), statements,
-                   len(question.red_flags), [negated(t) for t in statements])
+                   len(question.red_flags), [negated(t) for t in statements],
+                   question.corrections or (None,) * len(question.misconceptions))
 
 
 class ClaimChecker:
@@ -318,6 +320,9 @@ class ClaimChecker:
         if best >= len(listed.statements) - listed.flags:
             return Error(quoted(clause), "an interviewer hears this as a warning sign.",
                          red_flag=statement)
+        why = listed.corrections[best]
+        if why is not None:
+            return Error(quoted(clause), f"that is a common mistake. {why}")
         # Practice shows the model answer at once, the daily question at its reveal.
         return Error(quoted(clause), "that is a common mistake; the model answer shows why.")
 

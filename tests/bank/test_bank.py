@@ -100,6 +100,10 @@ def write(folder: Path, name: str, text: str) -> None:
      "related.0", "no question has the id 'no-such-q'"),
     (GOOD.format(id="broken", prompt="Explain the thing please.") + "test_answers: {thin: "
      "A short honest answer.}\n", "test_answers.wrong", "Field required"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "misconceptions: [{say: "
+     "It is always fine to do so., why: It is not.}]\n", "", "entry 0 takes `says`"),
+    (GOOD.format(id="broken", prompt="Explain the thing please.") + "misconceptions: [{says: "
+     "It is always fine to do so., why: ok}]\n", "", "entry 0's why must be a sentence"),
 ])
 def test_lint_reports_file_field_message(tmp_path: Path, content: str, field: str,
                                          message: str) -> None:
@@ -110,6 +114,23 @@ def test_lint_reports_file_field_message(tmp_path: Path, content: str, field: st
                for p in problems)
     assert any(p.field.startswith(field) and message in p.message for p in problems), problems
     assert all(str(p).count(": ") >= 2 for p in problems)
+
+
+def test_a_misconception_carries_what_is_true_instead(tmp_path: Path) -> None:
+    write(tmp_path, "why", GOOD.format(id="why", prompt="Explain the thing please.") + (
+        "misconceptions:\n"
+        "  - says: Dropping the incomplete rows never biases the sample.\n"
+        "    why: Rows are rarely missing at random, so dropping them changes who is left.\n"
+        "  - Imputing with the overall mean is always safe.\n"))
+    question = load_bank(tmp_path).get("why")
+    assert question is not None
+    assert question.misconceptions == ("Dropping the incomplete rows never biases the sample.",
+                                       "Imputing with the overall mean is always safe.")
+    assert question.corrections == (
+        "Rows are rarely missing at random, so dropping them changes who is left.", None)
+    # `mlquiz bank export` writes both; what it writes reads back as the same question
+    exported = question.model_dump(mode="json")
+    assert type(question).model_validate(exported) == question
 
 
 def test_duplicate_ids_and_near_duplicate_prompts(tmp_path: Path) -> None:
@@ -161,6 +182,12 @@ def test_strict_lint_asks_for_finished_content_and_grades_own_answers(tmp_path: 
                   "key_points"):
         assert f"concept/draft.yaml: {field}: " in done.stdout, done.stdout
     assert "concept/draft.yaml: model_answer: " in done.stdout  # too thin to grade solid
+    write(tmp_path, "bare", GOOD.format(id="bare", prompt="Explain the other thing please.")
+          + "misconceptions:\n  - It is always fine to do so.\n"
+          + "  - says: It never matters at all.\n    why: It matters when the data shift.\n")
+    done = mlquiz("bank", "lint", "--no-code", "--strict", str(tmp_path))
+    assert "concept/bare.yaml: misconceptions: entries 0 have no `why`" in done.stdout, \
+        done.stdout
 
 
 def test_strict_lint_passes_a_shipped_question_in_the_finished_form() -> None:

@@ -74,8 +74,12 @@ def test_just_dropping_the_rows_is_named_as_the_mistake(bank: Bank, grader: Rubr
     grade = grader.grade(missing_income, "Just drop the rows with missing income and train on "
                          "the rest. It's the simplest approach and the model will be fine.")
     assert grade.errors and "drop the rows" in grade.errors[0], grade.notes
-    # Practice shows the model answer at once: no "at the reveal" for a mistake.
-    assert grade.errors[0].endswith("the model answer shows why.")
+    # Told at once what is true instead, from the question file (the misconception's `why`).
+    said = missing_income.misconceptions.index(
+        "Just drop the applicants with missing income and train the model on the rest.")
+    assert grade.errors[0].endswith(f"that is a common mistake. "
+                                    f"{missing_income.corrections[said]}"), grade.errors
+    assert "keep them, add a missing flag" in grade.errors[0]
     assert grade.band is Band.MISSING
     kept = grader.grade(missing_income, "I would not drop the rows with missing income: keep "
                         "them, add a missing-income flag and impute the median from the "
