@@ -198,8 +198,11 @@ class TopAnswer:
     band: Band
 
 
+COMMON_MISTAKES = 3  # misconceptions shown at the reveal, each with what is true instead
+
+
 def _what_was_asked(question: Question) -> list[Block]:
-    """The interviewer's intent, the model answer, its key points and the likely follow-ups."""
+    """What a reveal teaches: intent, model answer, key points, common mistakes, follow-ups."""
     blocks: list[Block] = [
         Text(spans(bold("What the interviewer was really asking:"), " ", question.intent)),
         Divider(),
@@ -208,6 +211,11 @@ def _what_was_asked(question: Question) -> list[Block]:
         Text(spans(bold("Key points"))),
         Bullets(tuple(spans(p.text) for p in question.key_points)),
     ]
+    mistakes = [(said, why) for said, why in zip(question.misconceptions, question.corrections,
+                                                 strict=False) if why][:COMMON_MISTAKES]
+    if mistakes:
+        blocks += [Text(spans(bold("Common mistakes"))),
+                   Bullets(tuple(spans(italic(f"“{said}”"), " — ", why) for said, why in mistakes))]
     if question.follow_ups:
         blocks += [Text(spans(bold("Likely follow-ups"))),
                    Bullets(tuple(spans(f.prompt) for f in question.follow_ups))]

@@ -123,6 +123,11 @@ def test_reveal_shows_model_answer_intent_and_top_answers(engine: QuizEngine) ->
     rendered = text_of([reveal])
     assert "What the interviewer was really asking" in rendered
     assert "Model answer" in rendered and "Key points" in rendered
+    # The mistakes people make with this question, each with what is true instead.
+    question = engine.bank.get(reveal_question_id(engine, post_id))
+    assert question is not None and question.corrections
+    assert "Common mistakes" in rendered
+    assert question.misconceptions[0] in rendered and f"{question.corrections[0]}" in rendered
     assert "Grace" in rendered and "Ivan" not in rendered
     assert "3 answers" in rendered
     # After the reveal, answers are practice: feedback, no points.
@@ -133,6 +138,13 @@ def test_reveal_shows_model_answer_intent_and_top_answers(engine: QuizEngine) ->
         judy_points = session.scalars(sa.select(Answer.points).order_by(Answer.id.desc())).first()
     assert judy_points == 0
     assert "no open daily question" in text_of(command(engine, "reveal"))
+
+
+def reveal_question_id(engine: QuizEngine, post_id: int) -> str:
+    with engine.db.transaction() as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        return post.question_id
 
 
 def test_no_open_question_is_explained(engine: QuizEngine) -> None:
