@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.bank import Question
+from bot.bank import Category, Question
 from bot.grading.choice import option_name
 from bot.grading.lru import Lru
 from bot.grading.sentences import (
@@ -47,6 +47,9 @@ LISTED = 0.45  # similarity (words and characters) at which a clause states a li
 LISTED_MARGIN = 0.05  # and how much closer to it than to any key point
 LISTED_WORDS = 4  # content words a clause needs to state one
 
+# A project or behavioral answer tells what the member did, so a denied key point is an
+# admission ("we never load-tested it"), not a false claim.
+STORIES = (Category.PROJECT, Category.BEHAVIORAL)
 _ARTICLE = r"(?:an? |the )?"
 _SIDE = r"([a-z0-9][\w\-]*(?: [a-z0-9][\w\-]*){0,2}?)"
 _COMPARISONS = (
@@ -71,6 +74,9 @@ class Error:
     said: str
     correction: str
     red_flag: str | None = None
+    # A story's "we never load-tested it": an admission, not a false claim. It earns no key
+    # point and is answered with advice, but it is no error and caps nothing.
+    admission: bool = False
 
     def message(self) -> str:
         return f"You said “{self.said}”: {self.correction}"
@@ -350,6 +356,10 @@ class ClaimChecker:
         # usually a fragment of a longer sentence that still holds it.
         if (similarity[best_row] >= OPPOSITE and denies(clause)
                 and not prepared.negated[best_row] and side == owner):
+            if question.category in STORIES:
+                return Error(quoted(clause), "interviewers listen for that step, so say what "
+                             f"you would do now: {question.key_points[point].text}",
+                             admission=True)
             return Error(quoted(clause),
                          f"the opposite is true: {question.key_points[point].text}")
         return None

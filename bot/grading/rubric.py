@@ -23,7 +23,7 @@ from bot.bank import Category, Question
 from bot.grading import calibration, guards, semantic
 from bot.grading.base import Grade
 from bot.grading.choice import commitment, option_name
-from bot.grading.claims import Error
+from bot.grading.claims import STORIES, Error
 from bot.grading.fit import QuestionFit
 from bot.grading.redflags import with_red_flags
 from bot.grading.sentences import stems
@@ -33,8 +33,6 @@ from bot.grading.text import (
     coverage_from,
     coverage_grade,
 )
-
-STORIES = (Category.PROJECT, Category.BEHAVIORAL)
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,7 @@ class Features:
     semantic: float | None = None  # embedding relevance, when the optional package is installed
     errors: tuple[Error, ...] = ()  # wrong claims (bot/grading/claims.py)
     red_flags: tuple[str, ...] = ()  # the question's own red flags the answer states
+    admitted: tuple[Error, ...] = ()  # steps a story says were not taken (advice, no cap)
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ class RubricGrader:
                         self.fit.z(question, answer),
                         guards.length_ratio(answer, question.model_answer),
                         self.relevance(question, answer) if self.relevance else None,
-                        matched.errors, matched.red_flags)
+                        matched.errors, matched.red_flags, matched.admitted)
 
     def grade(self, question: Question, answer: str) -> Grade:
         # The inputs are our own well-formed vectors: scikit-learn's argument and finiteness
@@ -225,6 +224,7 @@ class RubricGrader:
         if facts.errors:
             score = min(score - w.misconception_penalty, self._error_cap(facts))
             notes[:0] = [error.message() for error in facts.errors]
+        notes += [admission.message() for admission in facts.admitted]
         cap, note = self._choice(question, facts)
         score = min(score, cap)
         if note:

@@ -77,6 +77,7 @@ class Match:
     misconceptions: tuple[str, ...]  # the statements `wrong` measures
     errors: tuple[Error, ...] = ()  # wrong claims, in the answer's words, most certain first
     red_flags: tuple[str, ...] = ()  # the question's own red flags the answer states
+    admitted: tuple[Error, ...] = ()  # steps a story says were not taken (no credit, no cap)
 
 
 class KeyPointMatcher:
@@ -165,7 +166,8 @@ class KeyPointMatcher:
                 default=0.0))
         # Wrong claims and red flags are found clause by clause (bot/grading/claims.py).
         claimed = self.claims.errors(question, sentences)
-        errors = tuple(e for _, e in claimed if e.red_flag is None)
+        errors = tuple(e for _, e in claimed if e.red_flag is None and not e.admission)
+        admitted = tuple(e for _, e in claimed if e.admission)
         flags = tuple(dict.fromkeys(e.red_flag for _, e in claimed if e.red_flag is not None))
         stating = {i for i, _ in claimed}
         # A sentence that makes a wrong claim earns no key point, alone or in a pair:
@@ -174,7 +176,8 @@ class KeyPointMatcher:
         for i in stating:
             cosines[points, [i, *([n + i] if i < n - 1 else []), *([n + i - 1] if i else [])]] = 0
         best = [float(cosines[rows.start:rows.stop].max()) for rows in prepared.groups]
-        return Match(best, similarity, relevance, prepared.misconceptions, errors, flags)
+        return Match(best, similarity, relevance, prepared.misconceptions, errors, flags,
+                     admitted)
 
 
 

@@ -48,6 +48,25 @@ def test_a_denied_point_is_named_with_what_is_true(bank: Bank, grader: RubricGra
     assert grade.band is Band.MISSING
 
 
+def test_a_story_that_says_a_step_was_skipped_is_not_told_the_opposite_is_true(
+        bank: Bank, grader: RubricGrader) -> None:
+    """In a story, "we never load-tested it" is an honest admission, not a false claim: the
+    step earns no credit and the member hears what to add, but the grade is not capped."""
+    deployed = question(bank, "deployed-model-latency-cost-tradeoffs")
+    story = ("We served a ranking model online with a p99 budget of 50 ms at 2,000 queries per "
+             "second, so batch scoring was out. I distilled the model and quantised it to int8, "
+             "which cost 0.5 points of NDCG. We never load-tested the service above peak "
+             "traffic. We compared live scores with the offline pipeline in shadow mode before "
+             "launch.")
+    grade = grader.grade(deployed, story)
+    assert not grade.errors, grade.errors
+    assert grade.band is not Band.MISSING, grade
+    load_test = deployed.key_points[3].text
+    assert load_test.startswith("Load-tested") and load_test not in grade.covered
+    assert any("never load-tested" in note and "what you would do now" in note
+               for note in grade.notes), grade.notes
+
+
 def test_a_not_in_what_led_to_the_action_does_not_deny_the_action(
         bank: Bank, grader: RubricGrader) -> None:
     # "didn't trust" is about the planners, not about the SHAP explanations that followed.
