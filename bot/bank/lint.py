@@ -162,8 +162,7 @@ def completeness_problems(question: Question) -> list[tuple[str, str]]:
     if question.category in (Category.CONCEPT, Category.SCENARIO) \
             and len(question.misconceptions) < 2:
         problems.append(("misconceptions", "concept and scenario questions list at least two"))
-    unexplained = [str(i) for i, why in enumerate(question.corrections
-                                                  or (None,) * len(question.misconceptions))
+    unexplained = [str(i) for i, (_, why) in enumerate(question.explained_misconceptions)
                    if why is None]
     if unexplained:
         problems.append(("misconceptions", f"entries {', '.join(unexplained)} have no `why`: "

@@ -233,6 +233,12 @@ class Question(Strict):
                 whys.append(None)
         return {**data, "misconceptions": says, "corrections": whys}
 
+    @property
+    def explained_misconceptions(self) -> tuple[tuple[str, str | None], ...]:
+        """Each misconception with its `why` (None where the file gives none)."""
+        whys = self.corrections or (None,) * len(self.misconceptions)
+        return tuple(zip(self.misconceptions, whys, strict=True))
+
     @field_validator("topic")
     @classmethod
     def _known_topic(cls, topic: str) -> str:

@@ -211,8 +211,8 @@ def _what_was_asked(question: Question) -> list[Block]:
         Text(spans(bold("Key points"))),
         Bullets(tuple(spans(p.text) for p in question.key_points)),
     ]
-    mistakes = [(said, why) for said, why in zip(question.misconceptions, question.corrections,
-                                                 strict=False) if why][:COMMON_MISTAKES]
+    mistakes = [(said, why) for said, why in question.explained_misconceptions
+                if why][:COMMON_MISTAKES]
     if mistakes:
         blocks += [Text(spans(bold("Common mistakes"))),
                    Bullets(tuple(spans(italic(f"“{said}”"), " — ", why) for said, why in mistakes))]

@@ -203,7 +203,7 @@ class _Listed:
         return cls(vectorizers, ngram_vectors(vectorizers, points),
                    ngram_vectors(vectorizers, list(statements)), statements,
                    len(question.red_flags), [negated(t) for t in statements],
-                   question.corrections or (None,) * len(question.misconceptions))
+                   tuple(why for _, why in question.explained_misconceptions))
 
 
 class ClaimChecker:

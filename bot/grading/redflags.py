@@ -31,8 +31,8 @@ def _flag(name: str, advice: str, *patterns: str) -> RedFlag:
 
 
 # What a project is checked with before and after launch (word stems).
-_CHECKS = (r"check|test|validat|verif|monitor|load[- ]?test|shadow|canary|rollback|roll(?:ing)? "
-           r"?back")
+_CHECKS = "|".join((r"check", r"test", r"validat", r"verif", r"monitor", r"load[- ]?test",
+                    r"shadow", r"canary", r"rollback", r"roll(?:ing)? ?back"))
 
 FLAGS = (
     _flag("blaming others",
