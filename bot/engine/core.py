@@ -259,12 +259,9 @@ class QuizEngine:
                 post_id, question, about = found
         if interview is not None:  # a private answer while a mock interview runs
             return mock.answer(self, event, text, interview.id, notify)
-        if question.category is not Category.CODING and only_code(text):
-            return [cards.error(
-                f"That is code, but {about} is not a coding question: “{cards.opening(question)}”. "
-                "Nothing was recorded. Answer it in words, or name the question you meant "
-                "with `/mlquiz answer practice: …`.")]
-        grade = self.grade_answer(event, question, text, notify)
+        grade = self.grade_answer(event, question, text, notify, about=about,
+                                  remedy="Answer it in words, or name the question you meant "
+                                         "with `/mlquiz answer practice: …`.")
         if not isinstance(grade, Grade):
             return grade
         replies = self._record(event, post_id, question, text, grade, about)
@@ -273,11 +270,18 @@ class QuizEngine:
         return replies
 
     def grade_answer(self, event: Answer, question: Question, text: str,
-                     notify: Callable[[Reply], None] | None) -> Grade | list[Reply]:
+                     notify: Callable[[Reply], None] | None, *, about: str, remedy: str
+                     ) -> Grade | list[Reply]:
         """Grade prose, or run code against the hidden tests; or say why it cannot be.
 
-        Runs outside any transaction: grading is CPU work and code waits for a runner.
+        `about` names the question for the member ("today's question"); `remedy` says what to
+        do when code alone was sent for a question in words. Runs outside any transaction:
+        grading is CPU work and code waits for a runner.
         """
+        if question.category is not Category.CODING and only_code(text):
+            return [cards.error(
+                f"That is code, but {about} is not a coding question: it asks for an answer in "
+                f"words (“{cards.opening(question)}”). Nothing was recorded. {remedy}")]
         if question.category is not Category.CODING and other_language(text):
             metrics.REFUSALS.labels("other_language").inc()
             return [cards.info(OTHER_LANGUAGE)]

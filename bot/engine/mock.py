@@ -47,7 +47,6 @@ from bot.render import (
     spans,
     user_text,
 )
-from bot.sandbox.chat import only_code
 from bot.store.models import Answer as AnswerRow
 from bot.store.models import Channel, MockInterview, Post, User, Workspace
 
@@ -304,10 +303,8 @@ def answer(engine: QuizEngine, event: Answer, text: str, mock_id: int,
     if main is None:
         return [cards.error("That question is no longer in the bank.")]
     asked = main if follow_up is None else follow_up_question(main, follow_up)
-    if asked.category is not Category.CODING and only_code(text):
-        return [cards.error("That is code, but this question asks for an answer in words. "
-                            "Nothing was recorded: answer it as you would out loud.")]
-    grade = engine.grade_answer(event, asked, text, notify)
+    grade = engine.grade_answer(event, asked, text, notify, about="this question",
+                                remedy="Answer it as you would out loud.")
     if not isinstance(grade, Grade):
         return grade
     with engine.db.transaction() as session:
