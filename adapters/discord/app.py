@@ -51,13 +51,12 @@ DM_CLOSED = ("I could not send you your feedback by direct message. Your answer 
 NO_PRIVATE_WAY = ("I cannot reach you privately for your mock interview: allow direct messages "
                   "from this server (its Privacy Settings), then `/mlquiz mock` shows where it "
                   "stands.")
-THREAD_READ = ("Your mock interview goes on here because your direct messages are closed. "
-               "Only you and mlquiz are in this thread (server moderators can see private "
-               "threads). Answer each question here.")
-THREAD_NOT_READ = ("Your mock interview goes on here because your direct messages are closed. "
-                   "Only you and mlquiz are in this thread (server moderators can see private "
-                   "threads). Replies here are not read: answer each question with "
-                   "`/mlquiz answer …` in this thread.")
+_THREAD_INTRO = ("Your mock interview goes on here because your direct messages are closed. "
+                 "Only you and mlquiz are in this thread (server moderators can see private "
+                 "threads). ")
+THREAD_READ = _THREAD_INTRO + "Answer each question here."
+THREAD_NOT_READ = _THREAD_INTRO + ("Replies here are not read: answer each question with "
+                                   "`/mlquiz answer …` in this thread.")
 DM_CLOSED_OTHER = ("I could not send you a direct message about your reply. Allow direct "
                    "messages from this server, or use the Answer button.")
 
